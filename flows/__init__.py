@@ -1,0 +1,1 @@
+"""Thin Prefect flow entrypoints, one file per stage (prefect.yaml points at these files)."""

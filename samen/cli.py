@@ -1,0 +1,92 @@
+"""The `samen` command: run a stage as a Prefect flow run, check the setup, or run the demo."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from samen.runtime import prepare_prefect_env
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+STAGES = ("intake",)
+
+ConfigOption = Annotated[
+    str | None, typer.Option("--config", help="samen.toml (default: $SAMEN_CONFIG, else built in).")
+]
+
+
+def fail(message: str) -> None:
+    """Print an error the way Click does and stop with exit code 2."""
+    typer.echo(f"Fout: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def known_errors() -> tuple[type[BaseException], ...]:
+    """Return the errors that are infrastructure or input problems, not bugs."""
+    from samen.config import ConfigError
+    from samen.gateways.sheets.base import SheetsError
+    from samen.gateways.store import StoreError
+    from samen.secret_refs import SecretMissing
+
+    return (ConfigError, SheetsError, StoreError, SecretMissing)
+
+
+@app.command()
+def run(
+    stage: Annotated[str, typer.Argument(help=f"One of: {', '.join(STAGES)}.")],
+    config: ConfigOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to take as today (2023-03-27).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan everything, change nothing.")] = False,
+) -> None:
+    """Run one stage as a Prefect flow run."""
+    if stage not in STAGES:
+        fail(f"unknown stage {stage!r}; choose one of: {', '.join(STAGES)}.")
+    from samen.flows import intake as intake_module
+
+    flows = {"intake": intake_module.intake}
+    try:
+        result = flows[stage](config_path=config, as_of=as_of, dry_run=dry_run)
+    except known_errors() as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Check the configuration, tabs, headers, store and mail settings; say what is wrong."""
+    from samen.doctor import run_doctor
+
+    problems = run_doctor(config, echo=typer.echo)
+    if problems:
+        typer.echo(f"{problems} probleem/problemen gevonden.", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("Alles in orde.")
+
+
+@app.command()
+def demo(
+    dir: Annotated[Path, typer.Option("--dir", help="Folder of the demo programme.")] = Path("var/demo"),
+) -> None:
+    """Create (once) and run the demo programme: a workbook of 44 submissions, then the flows."""
+    from samen.demo.runner import run_demo
+
+    try:
+        run_demo(dir, echo=typer.echo)
+    except known_errors() as exc:
+        fail(str(exc))
+
+
+def main() -> None:
+    """Entry point of the `samen` console script."""
+    prepare_prefect_env()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    app()
+
+
+if __name__ == "__main__":
+    main()

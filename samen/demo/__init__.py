@@ -1,0 +1,1 @@
+"""Deterministic demo data modelled on Programma SAMEN."""

@@ -1,0 +1,183 @@
+"""Intake rules (pure): which form rows are new, which applications they make, what goes where."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from samen.domain.records import Application, AuditEntry, ResponseVersion
+
+# (valid: row -> normalised fields, problems: row -> list of problem dicts) for new form rows.
+Validator = Callable[
+    [Mapping[int, Mapping[str, str]]],
+    tuple[dict[int, dict[str, str]], dict[int, list[dict[str, str]]]],
+]
+KeyFunction = Callable[[Mapping[str, str]], str]
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """One non-empty row of the form tab, by field name."""
+
+    row: int
+    values: dict[str, str]
+
+    @property
+    def fingerprint(self) -> str:
+        """Return a stable hash of the row's answers (a changed answer is a new version)."""
+        text = json.dumps(self.values, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class IntakePlan:
+    """What one intake run records: new versions, new and changed applications, audit."""
+
+    versions: list[ResponseVersion] = field(default_factory=list)
+    new_apps: list[Application] = field(default_factory=list)
+    changed_apps: list[Application] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+    empty_rows: int = 0
+    form_rows: int = 0
+
+
+def read_form_rows(
+    rows: Sequence[Sequence[str]], columns: Mapping[str, int]
+) -> tuple[list[FormRow], int]:
+    """Return the non-empty form rows by field, and the number of empty rows skipped."""
+    out: list[FormRow] = []
+    empty = 0
+    for number, row in enumerate(rows[1:], start=2):
+        values = {
+            fld: (row[col - 1].strip() if len(row) >= col else "") for fld, col in columns.items()
+        }
+        if not any(values.values()):
+            empty += 1
+            continue
+        out.append(FormRow(number, values))
+    return out, empty
+
+
+def plan_intake(
+    form_rows: Sequence[FormRow],
+    stored: Sequence[ResponseVersion],
+    apps: Sequence[Application],
+    *,
+    validate: Validator,
+    key_of: KeyFunction,
+    id_prefix: str,
+) -> IntakePlan:
+    """Decide which rows are new versions and which applications they create or supersede."""
+    plan = IntakePlan(form_rows=len(form_rows))
+    latest: dict[int, ResponseVersion] = {}
+    row_app: dict[int, str] = {}
+    for v in stored:
+        latest[v.form_row] = v
+        if v.valid and v.application_id:
+            row_app[v.form_row] = v.application_id
+    changed = [r for r in form_rows if r.row not in latest or latest[r.row].fingerprint != r.fingerprint]
+    if not changed:
+        return plan
+    valid, problems = validate({r.row: r.values for r in changed})
+    by_id = {a.id: a for a in apps}
+    by_key = {a.key: a.id for a in apps}
+    next_seq = max((a.seq for a in apps), default=0) + 1
+    touched: set[str] = set()
+    created: set[str] = set()
+    versions: dict[int, ResponseVersion] = {}
+    for r in changed:
+        version = latest[r.row].version + 1 if r.row in latest else 1
+        versions[r.row] = ResponseVersion(
+            form_row=r.row, version=version, fingerprint=r.fingerprint,
+            submitted_at=r.values.get("submitted_at", ""), raw=dict(r.values),
+            valid=r.row in valid, normalised=valid.get(r.row),
+            problems=tuple(problems.get(r.row, ())), application_id=None,
+        )
+    for row in sorted(valid, key=lambda n: (valid[n].get("submitted_at", ""), n)):
+        norm = valid[row]
+        key = key_of(norm)
+        app_id = row_app.get(row) or by_key.get(key)
+        if app_id is None:
+            app_id = f"{id_prefix}-{next_seq:03d}"
+            app = Application(app_id, next_seq, key, row, versions[row].version)
+            next_seq += 1
+            created.add(app_id)
+            plan.audit.append(AuditEntry("intake", "application_created", app_id, {"form_row": row}))
+        else:
+            old = by_id[app_id]
+            new_key = key if by_key.get(key, app_id) == app_id else old.key
+            app = replace(old, key=new_key, form_row=row, version=versions[row].version)
+            action = "application_superseded" if old.form_row != row else "application_updated"
+            plan.audit.append(AuditEntry("intake", action, app_id,
+                                         {"form_row": row, "previous_form_row": old.form_row}))
+            by_key.pop(old.key, None)
+            touched.add(app_id)
+        by_id[app_id] = app
+        by_key[app.key] = app_id
+        row_app[row] = app_id
+        versions[row] = replace(versions[row], application_id=app_id)
+    for v in versions.values():
+        plan.audit.append(AuditEntry("intake", "response_version_recorded", f"rij {v.form_row}", {
+            "version": v.version, "valid": v.valid,
+            "problems": [p.get("field", "") for p in v.problems],
+        }))
+    plan.versions = sorted(versions.values(), key=lambda v: v.form_row)
+    plan.new_apps = [by_id[i] for i in sorted(created, key=lambda i: by_id[i].seq)]
+    plan.changed_apps = [by_id[i] for i in sorted(touched - created, key=lambda i: by_id[i].seq)]
+    return plan
+
+
+def review_signals(
+    apps: Sequence[Application],
+    current: Mapping[str, Mapping[str, str]],
+    history: Mapping[str, Sequence[ResponseVersion]],
+    closing_date: date,
+) -> dict[str, list[str]]:
+    """Return per application id the Dutch signals for its review row."""
+    by_town: dict[str, list[str]] = {}
+    by_mail: dict[str, list[str]] = {}
+    for a in apps:
+        by_town.setdefault(current[a.id].get("municipality_code", ""), []).append(a.id)
+        by_mail.setdefault(current[a.id].get("email", ""), []).append(a.id)
+    out: dict[str, list[str]] = {}
+    for a in apps:
+        norm = current[a.id]
+        signals: list[str] = []
+        earlier = sorted({v.form_row for v in history.get(a.id, ()) if v.form_row != a.form_row})
+        if earlier:
+            rows = ", ".join(str(r) for r in earlier)
+            signals.append(
+                f"Opnieuw ingediend: deze inzending vervangt de eerdere inzending op formulierrij {rows}."
+            )
+        others = [i for i in by_town[norm.get("municipality_code", "")] if i != a.id]
+        if others:
+            signals.append(
+                f"Meer inzendingen uit {norm.get('municipality_name', '')}: ook {', '.join(others)}."
+            )
+        same_mail = [i for i in by_mail[norm.get("email", "")] if i != a.id]
+        if same_mail:
+            signals.append(f"Hetzelfde e-mailadres staat ook bij {', '.join(same_mail)}.")
+        submitted = parse_iso(norm.get("submitted_at", ""))
+        if submitted is not None and submitted.date() > closing_date:
+            signals.append(
+                f"Ingediend na de sluitingsdatum ({closing_date.strftime('%d-%m-%Y')})."
+            )
+        out[a.id] = signals
+    return out
+
+
+def parse_iso(text: str) -> datetime | None:
+    """Return the datetime of an ISO text, or None."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def show_datetime(text: str) -> str:
+    """Return an ISO date-time as the sheet shows it: dd-mm-jjjj hh:mm (else the text as is)."""
+    moment = parse_iso(text)
+    return moment.strftime("%d-%m-%Y %H:%M") if moment else text

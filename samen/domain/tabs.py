@@ -1,0 +1,132 @@
+"""Table rules shared by every stage: header checks and reconciling a tab with its desired rows.
+
+The pipeline computes what its own columns should say and writes only the cells that differ,
+so an idle run writes nothing and a human column is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from samen.gateways.sheets.base import (
+    MAX_CELL_CHARS_WORKBOOK,
+    CellBlock,
+    SheetsError,
+    clip_cell,
+)
+
+# Control characters a workbook cannot hold (tab and newline are fine in a cell).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class HeaderError(SheetsError):
+    """A tab's header row lacks a column the pipeline needs, or names one twice."""
+
+
+def sheet_text(value: str) -> str:
+    """Return value as any backend will store it: no control characters, clipped to a cell."""
+    return clip_cell(_CONTROL.sub("", value), MAX_CELL_CHARS_WORKBOOK)
+
+
+def header_index(
+    tab: str, rows: Sequence[Sequence[str]], required: Sequence[str], fix: str
+) -> dict[str, int]:
+    """Return header -> 1-based column for the required headers, or raise a HeaderError."""
+    header = [h.strip() for h in rows[0]] if rows else []
+    seen: dict[str, int] = {}
+    doubles: list[str] = []
+    for col, name in enumerate(header, start=1):
+        if not name:
+            continue
+        if name in seen:
+            doubles.append(name)
+        else:
+            seen[name] = col
+    missing = [h for h in required if h not in seen]
+    present = [h for h in header if h]
+    if missing:
+        raise HeaderError(
+            f"Tab '{tab}' has no column {', '.join(repr(m) for m in missing)}; expected "
+            f"columns: {list(required)}; present columns: {present}. {fix}"
+        )
+    twice = [d for d in doubles if d in required]
+    if twice:
+        raise HeaderError(
+            f"Tab '{tab}' has the column {', '.join(repr(d) for d in twice)} more than once; "
+            f"present columns: {present}. Rename or remove the extra column, then run again."
+        )
+    return {h: seen[h] for h in required}
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """What reconciling one tab produced: the blocks to write and what they do."""
+
+    blocks: list[CellBlock]
+    rows_added: int
+    rows_changed: int
+
+
+def reconcile_tab(
+    tab: str,
+    rows: Sequence[Sequence[str]],
+    columns: Mapping[str, int],
+    key_header: str,
+    desired: Mapping[str, Mapping[str, str]],
+) -> Reconciliation:
+    """Return the cell blocks that make the pipeline's columns say what desired says.
+
+    desired maps a row key (the value in key_header) to the pipeline-owned cells of that row.
+    Rows are located by key; new keys are appended below the last row. Only headers named in
+    desired rows are written, so human columns are never touched.
+    """
+    key_col = columns[key_header]
+    located: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        key = row[key_col - 1].strip() if len(row) >= key_col else ""
+        if key and key not in located:
+            located[key] = number
+    next_row = max(len(rows) + 1, 2)
+    blocks: list[CellBlock] = []
+    added = changed = 0
+    for key, cells in desired.items():
+        wanted = {columns[h]: sheet_text(v) for h, v in cells.items()}
+        wanted[key_col] = key
+        number = located.get(key)
+        is_new = number is None
+        if number is None:
+            number, next_row = next_row, next_row + 1
+            current: Sequence[str] = ()
+            added += 1
+        else:
+            current = rows[number - 1]
+        diff = {
+            col: text for col, text in wanted.items()
+            if (current[col - 1] if len(current) >= col else "") != text
+        }
+        if not diff:
+            continue
+        if not is_new:
+            changed += 1
+        blocks.extend(contiguous_blocks(tab, number, diff))
+    return Reconciliation(blocks=blocks, rows_added=added, rows_changed=changed)
+
+
+def contiguous_blocks(tab: str, row: int, cells: Mapping[int, str]) -> list[CellBlock]:
+    """Group one row's changed cells into blocks of adjacent columns."""
+    blocks: list[CellBlock] = []
+    run: list[str] = []
+    start = prev = 0
+    for col in sorted(cells):
+        if run and col == prev + 1:
+            run.append(cells[col])
+        else:
+            if run:
+                blocks.append(CellBlock(tab, row, start, (tuple(run),)))
+            run, start = [cells[col]], col
+        prev = col
+    if run:
+        blocks.append(CellBlock(tab, row, start, (tuple(run),)))
+    return blocks

@@ -1,0 +1,109 @@
+"""The sheets interface every backend implements, in domain-shaped terms.
+
+A run talks to the spreadsheet in exactly three moves, whatever the number of rows:
+`open_tabs` (read the metadata once, create missing tabs with their headers in one call,
+read every wanted tab's values in one batch), then at most one `write_blocks` (one batch
+write of every changed cell, as RAW text). Every cell is handed over as the text Google Sheets
+shows for it, so the logic never depends on the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_CELL_CHARS_GOOGLE = 50_000
+MAX_CELL_CHARS_WORKBOOK = 32_767
+TRUNCATION_MARKER = " […ingekort: volledige tekst staat in de database]"
+
+
+class SheetsError(RuntimeError):
+    """Broken infrastructure or a broken spreadsheet: the message names the value and the fix."""
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    """A tab the run wants: its title and the header row to create it with when missing.
+
+    A tab with create=False (the form tab Google Forms writes) must exist already; a backend
+    raises missing_tab_error() for it instead of creating it.
+    """
+
+    title: str
+    headers: tuple[str, ...]
+    create: bool = True
+
+    def missing_tab_error(self, present: Sequence[str]) -> SheetsError:
+        """Return the error for a required tab that is not in the spreadsheet."""
+        return SheetsError(
+            f"Tab '{self.title}' is not in the spreadsheet; present tabs: {list(present)}. "
+            "Set the right tab name under [tabs] in samen.toml (for the form: the tab Google "
+            "Forms writes its responses to)."
+        )
+
+
+@dataclass(frozen=True)
+class CellBlock:
+    """A rectangle of text values to write, starting at a 1-based (row, column) of a tab."""
+
+    tab: str
+    row: int
+    col: int
+    values: tuple[tuple[str, ...], ...]
+
+    def a1_range(self) -> str:
+        """Return the block's A1 range, quoted the way the Sheets API wants it."""
+        height = len(self.values)
+        width = max((len(r) for r in self.values), default=1)
+        start = f"{column_letter(self.col)}{self.row}"
+        end = f"{column_letter(self.col + width - 1)}{self.row + height - 1}"
+        return f"{quote_tab(self.tab)}!{start}:{end}"
+
+
+class SheetsGateway(Protocol):
+    """What the flows need of a spreadsheet."""
+
+    def open_tabs(self, specs: Sequence[TabSpec]) -> dict[str, list[list[str]]]:
+        """Create missing tabs with their headers, then read all tabs' values as text.
+
+        Returns per tab title the rows as lists of strings (row 1 = header), trailing empty
+        cells and rows dropped, as Google returns them.
+        """
+        ...
+
+    def write_blocks(self, blocks: Sequence[CellBlock]) -> None:
+        """Write all blocks in one batch as RAW text; no call at all when blocks is empty."""
+        ...
+
+    def close(self) -> None:
+        """Release locks and connections."""
+        ...
+
+
+def column_letter(index: int) -> str:
+    """Return the A1 column letters of a 1-based column index (1 -> A, 27 -> AA)."""
+    if index < 1:
+        raise ValueError(f"column index must be >= 1, got {index}")
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def quote_tab(title: str) -> str:
+    """Quote a tab title for A1 notation ('Te corrigeren'!A1)."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def clip_cell(value: str, limit: int) -> str:
+    """Cut a value longer than a cell holds, with a visible marker (the store keeps it whole)."""
+    if len(value) <= limit:
+        return value
+    return value[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+
+
+def pad_rows(rows: Mapping[str, list[list[str]]]) -> dict[str, list[list[str]]]:
+    """Return a copy with every row as a list of str (defensive against None cells)."""
+    return {t: [["" if c is None else str(c) for c in r] for r in rs] for t, rs in rows.items()}

@@ -1,0 +1,172 @@
+"""The local workbook backend (.xlsx through openpyxl): locked, saved atomically, only on change."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+
+import openpyxl
+from filelock import FileLock, Timeout
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.workbook.workbook import Workbook
+
+from samen.gateways.sheets.base import (
+    MAX_CELL_CHARS_WORKBOOK,
+    CellBlock,
+    SheetsError,
+    TabSpec,
+    clip_cell,
+)
+
+
+class WorkbookSheets:
+    """A .xlsx file with the same tabs and headers as the Google Sheet."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 30.0) -> None:
+        """Use the workbook at path; open_tabs locks it until close()."""
+        self.path = Path(path)
+        self.lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
+        self.book: Workbook | None = None
+        self.dirty = False
+
+    def open_tabs(self, specs: Sequence[TabSpec]) -> dict[str, list[list[str]]]:
+        """Lock the workbook, add missing tabs with headers, and read every tab as text."""
+        if not self.path.is_file():
+            raise SheetsError(
+                f"Workbook '{self.path}' does not exist. Run 'samen demo' to create one, or set "
+                "[sheets.workbook] path in samen.toml to an existing .xlsx file."
+            )
+        try:
+            self.lock.acquire()
+        except Timeout:
+            raise SheetsError(
+                f"Workbook '{self.path}' is in use by another run (lock '{self.lock.lock_file}'). "
+                "Wait for that run to finish; remove the lock file only if no run is active."
+            ) from None
+        try:
+            self.book = openpyxl.load_workbook(self.path)
+        except Exception as exc:
+            self.lock.release()
+            raise SheetsError(
+                f"Workbook '{self.path}' cannot be read ({type(exc).__name__}: {exc}). Restore it "
+                "from a backup or point [sheets.workbook] path at a valid .xlsx file."
+            ) from exc
+        for spec in specs:
+            if spec.title not in self.book.sheetnames and not spec.create:
+                present = list(self.book.sheetnames)
+                self.close()
+                raise spec.missing_tab_error(present)
+        for spec in specs:
+            if spec.title not in self.book.sheetnames:
+                sheet = self.book.create_sheet(spec.title)
+                for col, header in enumerate(spec.headers, start=1):
+                    set_text(sheet.cell(row=1, column=col), header)
+                self.dirty = True
+        return {spec.title: read_sheet(self.book[spec.title]) for spec in specs}
+
+    def write_blocks(self, blocks: Sequence[CellBlock]) -> None:
+        """Write changed cells as text and save atomically if anything changed."""
+        if self.book is None:
+            raise SheetsError("write_blocks called before open_tabs; this is a bug in samen.")
+        for block in blocks:
+            sheet = self.book[block.tab]
+            for r, values in enumerate(block.values):
+                for c, value in enumerate(values):
+                    cell = sheet.cell(row=block.row + r, column=block.col + c)
+                    text = clean_text(value)
+                    if cell_text(cell.value) != text or cell.data_type == "f":
+                        set_text(cell, text)
+                        self.dirty = True
+        if self.dirty:
+            save_atomically(self.book, self.path)
+            self.dirty = False
+
+    def close(self) -> None:
+        """Release the lock (unsaved changes are dropped: nothing half-written)."""
+        self.book = None
+        if self.lock.is_locked:
+            self.lock.release()
+
+
+def clean_text(value: str) -> str:
+    """Remove characters a workbook cannot hold and cut an over-long value with a marker."""
+    return clip_cell(ILLEGAL_CHARACTERS_RE.sub("", value), MAX_CELL_CHARS_WORKBOOK)
+
+
+def set_text(cell: object, text: str) -> None:
+    """Store text in a cell as a string, never as a formula."""
+    cell.value = text or None  # type: ignore[attr-defined]
+    if text:
+        cell.data_type = "s"  # type: ignore[attr-defined]
+
+
+def read_sheet(sheet: object) -> list[list[str]]:
+    """Return a sheet's rows as text, trailing empty cells and rows dropped (as Google does)."""
+    rows: list[list[str]] = []
+    for raw in sheet.iter_rows(values_only=True):  # type: ignore[attr-defined]
+        row = [cell_text(v) for v in raw]
+        while row and row[-1] == "":
+            row.pop()
+        rows.append(row)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def cell_text(value: object) -> str:
+    """Return the text Google Sheets (Dutch locale) would show for a cell value."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "WAAR" if value else "ONWAAR"
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.strftime("%d-%m-%Y")
+        return value.strftime("%d-%m-%Y %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%d-%m-%Y")
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value).replace(".", ",")
+    return str(value)
+
+
+def save_atomically(book: Workbook, path: Path) -> None:
+    """Save to a temporary file beside path, flush it to disk, then rename over path."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    # mkstemp makes the file private (0600); keep the mode the workbook had, else 0644.
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    os.chmod(tmp, mode)
+    try:
+        book.save(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def create_workbook(path: Path, tabs: dict[str, list[list[str]]]) -> None:
+    """Create a new workbook with the given tabs and rows (all text), saved atomically."""
+    book = openpyxl.Workbook()
+    default = book.active
+    for title, rows in tabs.items():
+        sheet = book.create_sheet(title)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value:
+                    set_text(sheet.cell(row=r, column=c), clean_text(value))
+    if default is not None and len(book.sheetnames) > 1:
+        book.remove(default)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_atomically(book, path)

@@ -1,0 +1,166 @@
+"""The store: the pipeline's own memory (what it has seen, decided and sent)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from samen.domain.records import Application, AuditEntry, ResponseVersion
+from samen.gateways.store.tables import applications, audit_log, response_versions
+
+# At DEBUG SQLAlchemy would log bound parameters (people's addresses): keep it quiet.
+logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be reached or upgraded; the message names the URL (without secrets)."""
+
+
+def safe_url(url: str) -> str:
+    """Return the URL with any password hidden, for messages."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time as a naive datetime (how the store keeps time)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """SQLAlchemy-backed store with domain-shaped methods."""
+
+    def __init__(self, url: str) -> None:
+        """Connect to url (sqlite:///... or postgresql+psycopg://...)."""
+        self.url = url
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sa.create_engine(url, hide_parameters=True, future=True)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Bring the schema up to the newest migration (no-op when current)."""
+        script_location = str(resources.files("samen").joinpath("migrations"))
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", script_location)
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        try:
+            with self.engine.begin() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+                if current == head:
+                    return
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except sa.exc.OperationalError as exc:
+            raise StoreError(
+                f"Cannot open the store at {safe_url(self.url)}: {exc.orig}. Check [store] url "
+                "in samen.toml and that the database server is running."
+            ) from exc
+
+    def load_versions(self) -> list[ResponseVersion]:
+        """Return every stored response version, by form row and version."""
+        rv = response_versions
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(rv).order_by(rv.c.form_row, rv.c.version)).mappings()
+            return [
+                ResponseVersion(
+                    form_row=r["form_row"], version=r["version"], fingerprint=r["fingerprint"],
+                    submitted_at=r["submitted_at"], raw=dict(r["raw"]), valid=bool(r["valid"]),
+                    normalised=dict(r["normalised"]) if r["normalised"] is not None else None,
+                    problems=tuple(r["problems"]), application_id=r["application_id"],
+                    seen_at=r["seen_at"],
+                )
+                for r in rows
+            ]
+
+    def load_applications(self) -> list[Application]:
+        """Return every application, by sequence number."""
+        a = applications
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(a).order_by(a.c.seq)).mappings()
+            return [
+                Application(id=r["id"], seq=r["seq"], key=r["key"], form_row=r["form_row"],
+                            version=r["version"])
+                for r in rows
+            ]
+
+    def save_intake(
+        self,
+        versions: Sequence[ResponseVersion],
+        new_apps: Sequence[Application],
+        changed_apps: Sequence[Application],
+        audit: Sequence[AuditEntry],
+    ) -> None:
+        """Record new response versions and application changes in one transaction."""
+        if not (versions or new_apps or changed_apps or audit):
+            return
+        now = utcnow()
+        with self.engine.begin() as conn:
+            if versions:
+                conn.execute(sa.insert(response_versions), [_version_row(v, now) for v in versions])
+            if new_apps:
+                conn.execute(sa.insert(applications), [
+                    {"id": a.id, "seq": a.seq, "key": a.key, "form_row": a.form_row,
+                     "version": a.version, "created_at": now, "updated_at": now}
+                    for a in new_apps
+                ])
+            for app in changed_apps:
+                conn.execute(
+                    sa.update(applications).where(applications.c.id == app.id).values(
+                        key=app.key, form_row=app.form_row, version=app.version, updated_at=now
+                    )
+                )
+            write_audit(conn, audit, now)
+
+    def audit_entries(self, action: str | None = None) -> list[dict[str, Any]]:
+        """Return audit log entries (optionally of one action), oldest first."""
+        q = sa.select(audit_log).order_by(audit_log.c.id)
+        if action:
+            q = q.where(audit_log.c.action == action)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def write_audit(conn: sa.Connection, audit: Sequence[AuditEntry], now: datetime) -> None:
+    """Append audit entries on an open transaction."""
+    if audit:
+        conn.execute(sa.insert(audit_log), [
+            {"at": now, "actor": e.actor, "action": e.action, "subject": e.subject,
+             "detail": e.detail}
+            for e in audit
+        ])
+
+
+def _version_row(v: ResponseVersion, now: datetime) -> dict[str, Any]:
+    return {
+        "form_row": v.form_row, "version": v.version, "fingerprint": v.fingerprint,
+        "submitted_at": v.submitted_at, "seen_at": v.seen_at or now, "raw": v.raw,
+        "valid": v.valid, "normalised": v.normalised, "problems": list(v.problems),
+        "application_id": v.application_id,
+    }
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL + NORMAL: a commit per sent message stays cheap; busy_timeout: concurrent runs wait.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store; run by Store.migrate() at the start of every run."""

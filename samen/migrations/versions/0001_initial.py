@@ -1,0 +1,58 @@
+"""Initial tables: response versions, applications, audit log.
+
+Revision ID: 0001
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Create the first tables."""
+    op.create_table(
+        "response_versions",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("form_row", sa.Integer, nullable=False, index=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("submitted_at", sa.String(64), nullable=False),
+        sa.Column("seen_at", sa.DateTime, nullable=False),
+        sa.Column("raw", sa.JSON, nullable=False),
+        sa.Column("valid", sa.Boolean, nullable=False),
+        sa.Column("normalised", sa.JSON, nullable=True),
+        sa.Column("problems", sa.JSON, nullable=False),
+        sa.Column("application_id", sa.String(64), nullable=True, index=True),
+        sa.UniqueConstraint("form_row", "version", name="uq_response_versions_row_version"),
+    )
+    op.create_table(
+        "applications",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("seq", sa.Integer, nullable=False, unique=True),
+        sa.Column("key", sa.String(400), nullable=False, unique=True),
+        sa.Column("form_row", sa.Integer, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("actor", sa.String(100), nullable=False),
+        sa.Column("action", sa.String(100), nullable=False),
+        sa.Column("subject", sa.String(100), nullable=False),
+        sa.Column("detail", sa.JSON, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    """Drop the first tables."""
+    op.drop_table("audit_log")
+    op.drop_table("applications")
+    op.drop_table("response_versions")

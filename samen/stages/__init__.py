@@ -1,0 +1,1 @@
+"""Stages: the plain functions the flows call (run_intake, ...), given ready gateways."""
