@@ -31,9 +31,9 @@ def known_errors() -> tuple[type[BaseException], ...]:
     from samen.config import ConfigError
     from samen.gateways.sheets.base import SheetsError
     from samen.gateways.store import StoreError
-    from samen.secret_refs import SecretMissing
+    from samen.secret_refs import SecretMissingError
 
-    return (ConfigError, SheetsError, StoreError, SecretMissing)
+    return (ConfigError, SheetsError, StoreError, SecretMissingError)
 
 
 @app.command()

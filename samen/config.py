@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -269,6 +269,12 @@ def want_choice(table: dict[str, Any], key: str, choices: tuple[str, ...]) -> st
 def want_date(table: dict[str, Any], key: str) -> date:
     """Return a date setting written as a TOML date (2022-10-30)."""
     value = _leaf(table, key)
+    # A TOML date-time is a datetime (a date subclass) and would break comparisons with dates.
+    if isinstance(value, datetime):
+        raise ConfigError(
+            f"Setting '{key}' must be a date like 2022-10-30 without a time, "
+            f"got {value.isoformat()!r}."
+        )
     if isinstance(value, date):
         return value
     try:

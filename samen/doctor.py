@@ -11,7 +11,7 @@ from samen.domain.tabs import header_index
 from samen.gateways.factory import build_sheets, build_store
 from samen.gateways.sheets.base import SheetsError, TabSpec
 from samen.gateways.store import StoreError, safe_url
-from samen.secret_refs import SecretMissing, read_secret
+from samen.secret_refs import SecretMissingError, read_secret
 
 Echo = Callable[[str], None]
 
@@ -55,7 +55,7 @@ def check_sheets(config: Config, echo: Echo) -> int:
     for title, headers in wanted.items():
         try:
             sheets = build_sheets(config)
-        except (SheetsError, SecretMissing) as exc:
+        except (SheetsError, SecretMissingError) as exc:
             echo(f"FOUT spreadsheet: {exc}")
             return problems + 1
         try:
@@ -97,7 +97,7 @@ def check_mail(config: Config, echo: Echo) -> int:
         try:
             read_secret(smtp.password_env, smtp.password_block, "SMTP password",
                         ("mail.smtp.password_env", "mail.smtp.password_block"))
-        except SecretMissing as exc:
+        except SecretMissingError as exc:
             echo(f"FOUT mail: {exc}")
             return 1
     echo(f"ok   mail: SMTP {smtp.host}:{smtp.port} ({smtp.security})")

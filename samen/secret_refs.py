@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 
-class SecretMissing(RuntimeError):
+class SecretMissingError(RuntimeError):
     """A secret the configuration refers to cannot be found."""
 
 
@@ -19,13 +19,13 @@ def read_secret(env_name: str, block_name: str, what: str, keys: tuple[str, str]
         try:
             value = Secret.load(block_name).get()  # type: ignore[union-attr]
         except (ValueError, RuntimeError) as exc:
-            raise SecretMissing(
+            raise SecretMissingError(
                 f"The Prefect Secret block '{block_name}' ({keys[1]}) for the {what} could not be "
                 f"loaded: {type(exc).__name__}. Create it with 'prefect block create secret' or "
                 "fix the name in samen.toml."
             ) from None
         return str(value)
-    raise SecretMissing(
+    raise SecretMissingError(
         f"The {what} is not set: put it in the environment variable "
         f"'{env_name or '(none configured)'}' ({keys[0]}) or name a Prefect Secret block in "
         f"{keys[1]} in samen.toml."

@@ -1,9 +1,10 @@
 """The contract of the form tab ("Formulierreacties 1"): checks, Dutch problems and clean rows.
 
 The caller renames the question headers to field names and sets the index to the sheet row
-numbers. Every cell arrives as raw text; `validate_form` trims it (empty means unanswered),
-runs the pandera model with lazy validation and turns each failing cell into one `Problem`.
-All checks are vectorised string operations; municipalities are resolved per unique answer.
+numbers. `validate_form` trims every cell (empty means unanswered), runs the pandera model
+lazily and turns each failing cell into one `Problem`. Checks are vectorised string operations
+that pandas runs in pyarrow (so patterns avoid \\s, \\d and \\w, which would make pandas fall back
+to Python's re per cell); municipalities are resolved once per distinct answer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Final
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 from pandera.typing import Series
 
 from samen.schemas.municipalities import normalise_name, resolve_municipality
@@ -38,28 +41,32 @@ FORM_FIELDS: Final[Mapping[str, str]] = MappingProxyType({
 })
 OPTIONAL_FIELDS: Final = frozenset({"initiative_phone", "postcode", "website"})
 LENGTHS: Final[Mapping[str, tuple[int, int]]] = MappingProxyType({
-    "initiative": (2, 150),
-    "initiative_contact": (2, 100),
-    "municipality_contact": (2, 100),
-    "description": (20, 5_000),
-    "ambition": (20, 5_000),
+    "initiative": (2, 150), "initiative_contact": (2, 100), "municipality_contact": (2, 100),
+    "description": (20, 5_000), "ambition": (20, 5_000),
 })
 _COLLAPSED = frozenset({"initiative", "initiative_contact", "municipality_contact"})
-_TIMESTAMP_FORMATS = ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M")
-# Plain (not raw) strings where a no-break space must reach both regex engines (re and RE2).
+_WHITESPACE = " \t\n\r\f\v\u00a0\u2007\u202f"
+_SPACES = f"[{_WHITESPACE}]+"
 _EMAIL = (
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 )
-_PHONE_SEPARATORS = "[\\s\u00a0\u202f().\\-/\u2013]"
+_PHONE_SEPARATORS = f"[{_WHITESPACE}().\\-/\u2013]"
 # Also 9 digits without the leading zero, and 31... without the plus: what a sheet makes of it.
 _PHONE = r"^(?:\+31|0031|31)?0?([1-9][0-9]{8})$"
-_POSTCODE = "^([1-9][0-9]{3})[\\s\u00a0]*([A-Z]{2})$"
-_URL = r"(?i)(?:https?://)?(?:[^\s/?#@:.]+\.)+[^\s/?#@:.]{2,}(?::[0-9]{1,5})?(?:[/?#]\S*)?"
-_SPACES = "[\\s\u00a0\u202f]+"
+_POSTCODE = "[1-9][0-9]{3}[A-Z]{2}"
+_HOST = f"[^{_WHITESPACE}/?#@:.]"
+_URL = f"(?i)(?:https?://)?(?:{_HOST}+\\.)+{_HOST}{{2,}}(?::[0-9]{{1,5}})?(?:[/?#][^{_WHITESPACE}]*)?"
+_LETTER = r"\pL"  # RE2 only (Python's re has no \p), so it goes to pyarrow.compute directly
+_TIMESTAMP_SHAPE = (  # dd-mm-yyyy (Dutch form) or m/d/yyyy (English form), H:MM with or without :SS
+    r"^(?:[0-9]{1,2}-[0-9]{1,2}-|[0-9]{1,2}/[0-9]{1,2}/)[0-9]{4} "
+    r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?$"
+)
+_TIMESTAMP_FORMATS = ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M")
 _SHOWN_CHARS = 80
 
-# Every Dutch text of this module; a message is "Bij <vraag> ...", the reason, then the fix.
+# Every Dutch text of this module. A message names the question, says what is wrong, then how
+# to fix it; the same words go to the sheet ("Problemen") and to the applicant.
 _FIX = {
     "submitted_at": "Vul de datum en tijd in, zoals 26-11-2026 14:03:11.",
     "email": "Vul je e-mailadres in, zoals naam@voorbeeld.nl.",
@@ -79,9 +86,7 @@ _FIX = {
 _EMPTY = 'Bij "{question}" is niets ingevuld. {fix}'
 _ANSWERED = 'Bij "{question}" vulde je "{value}" in. {reason} {fix}'
 _STATED = 'Bij "{question}" staat "{value}". {reason} {fix}'
-_SAME_EMAIL = (
-    'Bij "{question}" staat hetzelfde adres als bij de contactpersoon van het initiatief. {fix}'
-)
+_SAME_EMAIL = 'Bij "{question}" staat hetzelfde adres als bij de contactpersoon van het initiatief.'
 _REASONS = {
     "timestamp_readable": "Dat is geen datum en tijd die we kunnen lezen.",
     "email_valid": "Dat is geen geldig e-mailadres.",
@@ -150,25 +155,34 @@ class FormValidation:
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """Parse Dutch (26-11-2026 14:03:11) and English (11/26/2026 14:03:11) form timestamps."""
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    for fmt in _TIMESTAMP_FORMATS:
-        todo = result.isna() & values.notna()
-        if not todo.any():
-            break
-        result[todo] = pd.to_datetime(values[todo], format=fmt, errors="coerce")
-    return result
+    text = pyarrow.array(values, from_pandas=True, type=pyarrow.large_string())
+    text = pc.if_else(pc.match_substring_regex(text, _TIMESTAMP_SHAPE), text, None)
+    stamps = pc.coalesce(*(
+        pc.strptime(text, format=fmt, unit="s", error_is_null=True) for fmt in _TIMESTAMP_FORMATS
+    ))
+    # strptime rolls 31-02 over into March: a date whose day changed was not a real date.
+    english = pc.and_(pc.is_valid(stamps), pc.match_substring(text, "/"))
+    dutch = pc.and_(pc.is_valid(stamps), pc.invert(english))
+    day = pc.cast(pc.coalesce(
+        pc.list_element(pc.split_pattern(pc.if_else(english, text, None), "/"), 1),
+        pc.list_element(pc.split_pattern(pc.if_else(dutch, text, None), "-"), 0),
+    ), pyarrow.int64())
+    real = pc.if_else(pc.equal(pc.day(stamps), day), stamps, None)
+    return pd.Series(real.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def normalise_phones(values: pd.Series) -> pd.Series:
     """Return Dutch phone numbers as +31 plus 9 digits, NA where a value is not one."""
     digits = values.str.replace(_PHONE_SEPARATORS, "", regex=True)
-    return "+31" + digits.str.extract(_PHONE, expand=False)
+    national = digits.str.replace(_PHONE, r"\1", regex=True)
+    return ("+31" + national).where(national.str.fullmatch("[1-9][0-9]{8}").fillna(False))
 
 
 def normalise_postcodes(values: pd.Series) -> pd.Series:
     """Return Dutch postcodes as "1234 AB", NA where a value is not one."""
-    parts = values.str.upper().str.extract(_POSTCODE)
-    return parts[0] + " " + parts[1]
+    compact = values.str.upper().str.replace(_SPACES, "", regex=True)
+    spaced = compact.str.slice(0, 4) + " " + compact.str.slice(4)
+    return spaced.where(compact.str.fullmatch(_POSTCODE).fillna(False))
 
 
 class FormResponses(pa.DataFrameModel):
@@ -203,14 +217,18 @@ class FormResponses(pa.DataFrameModel):
 
     @pa.check("initiative_contact", "municipality_contact")
     def name_has_letter(cls, values: Series[str]) -> Series[bool]:
-        return values.str.contains(r"[^\W\d_]", regex=True)
+        letters = pc.match_substring_regex(pyarrow.array(values, from_pandas=True), _LETTER)
+        return pd.Series(letters.to_numpy(zero_copy_only=False), index=values.index)
 
     @pa.check(*LENGTHS)
     def length_in_range(cls, values: Series[str]) -> Series[bool]:
         low, high = LENGTHS[str(values.name)]
-        if values.name in _COLLAPSED:
-            values = values.str.replace(_SPACES, " ", regex=True)
-        return values.str.len().between(low, high)
+        lengths = values.str.len()
+        # Collapsing inner whitespace only shortens a trimmed text, so only long ones need it.
+        long = lengths > high
+        if values.name in _COLLAPSED and long.any():
+            lengths[long] = values[long].str.replace(_SPACES, " ", regex=True).str.len()
+        return lengths.between(low, high)
 
     @pa.check("municipality")
     def municipality_known(cls, values: Series[str]) -> Series[bool]:
@@ -234,6 +252,7 @@ class FormResponses(pa.DataFrameModel):
         return values.str.lower().str.startswith("ja")
 
     @pa.dataframe_check
+    @classmethod
     def emails_differ(cls, frame: pd.DataFrame) -> Series[bool]:
         first = frame["initiative_email"].str.lower()
         second = frame["municipality_email"].str.lower()
@@ -264,22 +283,22 @@ def _prepare(df: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(
             f"Form data has no column(s) {missing}; expected field columns {list(FORM_FIELDS)}. "
-            "Rename the question headers to field names (see [questions] in samen.toml) "
-            "or restore the question in the form."
+            "Rename the question headers to field names before validating, or restore the "
+            "question in the form."
         )
     if not df.index.is_unique:
-        doubles = sorted({int(r) for r in df.index[df.index.duplicated()]})[:5]
+        doubles = sorted(set(df.index[df.index.duplicated()].tolist()))[:5]
         raise ValueError(
             f"Form rows {doubles} occur more than once; expected the sheet row numbers as a "
             "unique index. Set the index to the sheet row numbers before validating."
         )
     columns = {}
     for field in FORM_FIELDS:
-        if field in df.columns:
-            text = df[field].astype("str").str.strip()
-            columns[field] = text.where(text != "")
-        else:
+        if field not in df.columns:  # an optional question the form does not ask
             columns[field] = pd.Series(pd.NA, index=df.index, dtype="str")
+            continue
+        text = df[field].astype("str").str.strip()
+        columns[field] = text.where(text != "")
     return pd.DataFrame(columns, index=df.index)
 
 
@@ -287,33 +306,36 @@ def _problems(
     errors: pa.errors.SchemaErrors, prepared: pd.DataFrame, questions: Mapping[str, str]
 ) -> dict[int, list[Problem]]:
     cases = errors.failure_cases
-    unknown = cases[cases["index"].isna() | ~cases["check"].isin(_CHECK_ORDER)]
-    if len(unknown):
+    if (cases["index"].isna() | ~cases["check"].isin(_CHECK_ORDER)).any():
         raise ValueError(f"Form data does not fit the form schema: {errors}")
-    rank = {check: number for number, check in enumerate(_CHECK_ORDER)}
-    chosen: dict[tuple[int, str], str] = {}
-    for row, column, check in zip(cases["index"], cases["column"], cases["check"], strict=True):
-        field = "municipality_email" if check == "emails_differ" else str(column)
-        key = (int(row), field)
-        if key not in chosen or rank[check] < rank[chosen[key]]:
-            chosen[key] = check
+    fields = cases["column"].where(cases["check"] != "emails_differ", "municipality_email")
+    chosen = pd.DataFrame({
+        "row": cases["index"].astype("int64"),
+        "field": fields.astype("str"),
+        "order": fields.map({field: n for n, field in enumerate(FORM_FIELDS)}),
+        "rank": cases["check"].map({check: n for n, check in enumerate(_CHECK_ORDER)}),
+        "check": cases["check"].astype("str"),
+    })
+    chosen = chosen.sort_values(["row", "order", "rank"]).drop_duplicates(["row", "field"])
+    values = pd.Series("", index=chosen.index, dtype="str")
+    for field, group in chosen.groupby("field"):
+        values[group.index] = prepared[field].reindex(group["row"]).fillna("").to_numpy()
     problems: dict[int, list[Problem]] = {}
-    order = {field: number for number, field in enumerate(FORM_FIELDS)}
-    for (row, field), check in sorted(chosen.items(), key=lambda i: (i[0][0], order[i[0][1]])):
-        raw = prepared.at[row, field]
-        value = _shown("" if pd.isna(raw) else str(raw))
+    for row, field, check, value in zip(
+        chosen["row"].tolist(), chosen["field"], chosen["check"], values, strict=True
+    ):
         question = questions.get(field, FORM_FIELDS[field])
-        message = _message(check, field, question, value, "" if pd.isna(raw) else str(raw))
-        problems.setdefault(row, []).append(Problem(row, field, question, value, message))
+        message = _message(check, field, question, value)
+        problems.setdefault(row, []).append(Problem(row, field, question, _shown(value), message))
     return problems
 
 
-def _message(check: str, field: str, question: str, shown: str, value: str) -> str:
+def _message(check: str, field: str, question: str, value: str) -> str:
     fix = _FIX[field]
     if check == "not_nullable":
         return _EMPTY.format(question=question, fix=fix)
     if check == "emails_differ":
-        return _SAME_EMAIL.format(question=question, fix=fix)
+        return f"{_SAME_EMAIL.format(question=question)} {fix}"
     if check == "email_valid":
         reason = _REASONS[_email_reason(value)]
     elif check == "length_in_range":
@@ -328,7 +350,7 @@ def _message(check: str, field: str, question: str, shown: str, value: str) -> s
     else:
         reason = _REASONS[check]
     template = _STATED if field == "submitted_at" else _ANSWERED
-    return template.format(question=question, value=shown, reason=reason, fix=fix)
+    return template.format(question=question, value=_shown(value), reason=reason, fix=fix)
 
 
 def _email_reason(value: str) -> str:
@@ -336,9 +358,7 @@ def _email_reason(value: str) -> str:
         return "email_several"
     if "@" not in value:
         return "email_no_at"
-    if any(c.isspace() for c in value):
-        return "email_space"
-    return "email_valid"
+    return "email_space" if any(c.isspace() for c in value) else "email_valid"
 
 
 def _length_reason(field: str, value: str) -> tuple[str, bool]:
@@ -346,11 +366,8 @@ def _length_reason(field: str, value: str) -> tuple[str, bool]:
     count = len(" ".join(value.split())) if field in _COLLAPSED else len(value)
     if count < low:
         return _REASONS["too_short"].format(low=low), False
-    return _REASONS["too_long"].format(high=_dutch_number(high), count=_dutch_number(count)), True
-
-
-def _dutch_number(number: int) -> str:
-    return f"{number:,}".replace(",", ".")
+    dutch = {"high": f"{high:,}".replace(",", "."), "count": f"{count:,}".replace(",", ".")}
+    return _REASONS["too_long"].format(**dutch), True
 
 
 def _shown(value: str) -> str:
@@ -363,7 +380,7 @@ def _normalise(good: pd.DataFrame, consent: pd.Series) -> dict[int, NormalisedRe
         return {}
     resolved = {v: resolve_municipality(v) for v in good["municipality"].unique()}
     website = good["website"]
-    has_scheme = website.str.match(r"(?i)https?://")
+    has_scheme = website.str.match(r"(?i)https?://").fillna(True).astype(bool)
     columns = {
         "submitted_at": parse_timestamps(good["submitted_at"]).dt.to_pydatetime(),
         "email": good["email"].str.lower(),
@@ -378,7 +395,7 @@ def _normalise(good: pd.DataFrame, consent: pd.Series) -> dict[int, NormalisedRe
         "postcode": normalise_postcodes(good["postcode"]).fillna(""),
         "description": good["description"],
         "ambition": good["ambition"],
-        "website": website.where(has_scheme.fillna(True), "https://" + website).fillna(""),
+        "website": website.where(has_scheme, "https://" + website).fillna(""),
         "consent": consent.astype("str"),
     }
     rows = zip(*(column.tolist() for column in columns.values()), strict=True)

@@ -94,13 +94,14 @@ def reconcile_tab(
     for key, cells in desired.items():
         wanted = {columns[h]: sheet_text(v) for h, v in cells.items()}
         wanted[key_col] = key
-        number = located.get(key)
-        is_new = number is None
-        if number is None:
+        found = located.get(key)
+        is_new = found is None
+        current: Sequence[str] = ()
+        if found is None:
             number, next_row = next_row, next_row + 1
-            current: Sequence[str] = ()
             added += 1
         else:
+            number = found
             current = rows[number - 1]
         diff = {
             col: text for col, text in wanted.items()

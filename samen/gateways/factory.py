@@ -42,7 +42,7 @@ def build_sheets(config: Config) -> SheetsGateway:
 def google_credentials(config: Config) -> Any:
     """Return service-account credentials from the configured secret reference."""
     g = config.google
-    if g.api_base and not (g.credentials_block or g.credentials_env and _env_set(g.credentials_env)):
+    if g.api_base and not (g.credentials_block or (g.credentials_env and _env_set(g.credentials_env))):
         # A local Sheets API double (tests, benchmarks) needs no Google account.
         from google.auth.credentials import AnonymousCredentials
 

@@ -157,6 +157,11 @@ class SheetsDouble:
                 raise KeyError(f"no tab {tab!r} in spreadsheet {spreadsheet_id!r}")
             _put_text(found, [list(r) for r in rows], row, col)
 
+    def spreadsheet_ids(self) -> set[str]:
+        """Return the ids of the spreadsheets the double holds."""
+        with self._lock:
+            return set(self._books)
+
     def tab_titles(self, spreadsheet_id: str) -> list[str]:
         """Return the spreadsheet's tab titles in order."""
         with self._lock:
@@ -189,7 +194,7 @@ class SheetsDouble:
             self._failures.setdefault(kind, []).extend([status] * times)
 
     def slow_next(self, kind: str, seconds: float, times: int = 1) -> None:
-        """Delay the next `times` answers of a kind (the change is still applied)."""
+        """Delay the next `times` answers of a kind; the change is made before the delay."""
         assert kind in KINDS, kind
         with self._lock:
             self._slowness.setdefault(kind, []).extend([seconds] * times)
@@ -198,7 +203,7 @@ class SheetsDouble:
 
     def serve(self, method: str, kind: str, key: str, target: str | None,
               params: dict[str, list[str]], body: Json) -> tuple[int, Json | bytes]:
-        """Answer one call: record it, apply faults, then run it atomically on the state."""
+        """Answer one call: record it, fail it (no effect) or run it atomically, maybe late."""
         with self._lock:
             self.calls.append((method, kind))
             queued, slow = self._failures.get(kind), self._slowness.get(kind)
@@ -206,12 +211,21 @@ class SheetsDouble:
             if status is None and self.faults is not None:
                 status = self.faults.draw(kind)
             delay = (slow.pop(0) if slow else 0.0) + (self.faults.delay if self.faults else 0.0)
-        if delay and self._stopping.wait(delay):
-            return 503, ApiError(503, _FAULT_MESSAGES[503]).body()
+        answer: tuple[int, Json | bytes]
         if status == 502:
-            return 502, _HTML_502
-        if status is not None:
-            return status, ApiError(status, _FAULT_MESSAGES.get(status, "Fault.")).body()
+            answer = 502, _HTML_502
+        elif status is not None:
+            answer = status, ApiError(status, _FAULT_MESSAGES.get(status, "Fault.")).body()
+        else:
+            answer = self._apply(kind, key, target, params, body)
+        if delay:
+            # The answer is late but the change is made: a client that timed out cannot
+            # know whether its call landed, as with Google.
+            self._stopping.wait(delay)
+        return answer
+
+    def _apply(self, kind: str, key: str, target: str | None, params: dict[str, list[str]],
+               body: Json) -> tuple[int, Json]:
         with self._lock:
             book = self._books.get(key)
             try:

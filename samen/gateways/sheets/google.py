@@ -15,9 +15,11 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import gspread
 import requests
+from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError
 from google.oauth2 import service_account
 from gspread.exceptions import APIError
@@ -87,26 +89,26 @@ class RetryingHTTPClient(HTTPClient):
             endpoint = self.api_base.rstrip("/") + endpoint[len(GOOGLE_API):]
         call = describe_call(method, endpoint)
         attempts = self.max_attempts if is_idempotent(method, call, json) else 1
+        error: Exception | None = None
         for attempt in range(1, attempts + 1):
             try:
                 return super().request(method, endpoint, params=params, data=data, json=json,
                                        files=files, headers=headers)
             except APIError as err:
-                status = err.response.status_code
-                if status not in RETRY_STATUSES or attempts == 1:
+                if err.response.status_code not in RETRY_STATUSES or attempts == 1:
                     raise
-                answer, retry_after = _answer_text(err), _retry_after(err.response)
-                error: Exception = err
+                outcome = f"Google Sheets answered {_answer_text(err)} to {call}"
+                retry_after, error = _retry_after(err.response), err
             except (requests.ConnectionError, requests.Timeout) as err:
                 if attempts == 1:
                     raise
-                answer, retry_after, error = _failure_text(err, self.timeout), 0.0, err
+                outcome, retry_after, error = _failure_text(err, call, self.timeout), 0.0, err
             if attempt == attempts:
-                raise SheetsError(_give_up_message(call, answer, attempts, endpoint)) from error
+                raise SheetsError(_give_up_message(outcome, attempts, endpoint)) from error
             wait = min(self.backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
             wait = max(wait * (0.5 + self.jitter.random()), retry_after)
-            log.warning("Google Sheets answered %s to %s (attempt %d of %d); retrying in %.1f s",
-                        answer, call, attempt, attempts, wait)
+            log.warning("%s (attempt %d of %d); retrying in %.1f s", outcome, attempt, attempts,
+                        wait)
             self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -114,7 +116,8 @@ class RetryingHTTPClient(HTTPClient):
 class GoogleSheets:
     """SheetsGateway on a Google spreadsheet, through gspread."""
 
-    def __init__(self, spreadsheet_key: str, credentials: Any, *, api_base: str | None = None,
+    def __init__(self, spreadsheet_key: str, credentials: Credentials, *,
+                 api_base: str | None = None,
                  timeout: float = 30.0, max_attempts: int = 5, backoff_seconds: float = 0.5,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if max_attempts < 1:
@@ -125,8 +128,9 @@ class GoogleSheets:
         self._client.set_timeout(timeout)
         http = self._client.http_client
         assert isinstance(http, RetryingHTTPClient)
-        http.api_base, http.max_attempts, http.backoff_seconds = api_base, max_attempts, \
-            backoff_seconds
+        http.api_base = api_base
+        http.max_attempts = max_attempts
+        http.backoff_seconds = backoff_seconds
         http.sleep = sleep
         self._http: RetryingHTTPClient = http
 
@@ -137,6 +141,10 @@ class GoogleSheets:
             return {}
         metadata = self._call("spreadsheets.get", lambda: self._http.fetch_sheet_metadata(self.key))
         missing = self._missing(specs, metadata)
+        for spec in missing:
+            if not spec.create:
+                present = [sheet["properties"]["title"] for sheet in metadata.get("sheets", [])]
+                raise spec.missing_tab_error(present)
         if missing:
             self._create_tabs(missing, metadata)
         params = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
@@ -179,14 +187,16 @@ class GoogleSheets:
                                   f"expects '{spec.title}'; rename the tab to '{spec.title}'.")
         return missing
 
-    def _create_tabs(self, missing: list[TabSpec], metadata: Mapping[str, Any]) -> None:
+    def _create_tabs(self, missing: list[TabSpec], metadata: Mapping[str, Any],
+                     recover: bool = True) -> None:
         """Add the missing tabs with their header rows in one spreadsheets:batchUpdate."""
         taken = {sheet["properties"]["sheetId"] for sheet in metadata.get("sheets", [])}
         requests_: list[dict[str, Any]] = []
         for spec in missing:
             sheet_id = _free_sheet_id(taken)
             taken.add(sheet_id)
-            grid = {"rowCount": NEW_TAB_ROWS, "columnCount": max(NEW_TAB_COLUMNS, len(spec.headers))}
+            columns = max(NEW_TAB_COLUMNS, len(spec.headers))
+            grid = {"rowCount": NEW_TAB_ROWS, "columnCount": columns}
             requests_.append({"addSheet": {"properties": {
                 "sheetId": sheet_id, "title": spec.title, "gridProperties": grid}}})
             if spec.headers:
@@ -200,7 +210,7 @@ class GoogleSheets:
             self._call("spreadsheets:batchUpdate",
                        lambda: self._http.batch_update(self.key, body), raise_400=True)
         except APIError as err:
-            if "already exists" not in str(err.error.get("message", "")):
+            if not recover or "already exists" not in str(err.error.get("message", "")):
                 raise self._translate(err, "spreadsheets:batchUpdate") from err
             # A retried addSheet whose first attempt did land, or a tab made meanwhile by a
             # person or another run: look again and create only what is still missing.
@@ -209,14 +219,7 @@ class GoogleSheets:
                                lambda: self._http.fetch_sheet_metadata(self.key))
             still_missing = self._missing(missing, fresh)
             if still_missing:
-                self._create_tabs_once(still_missing, fresh)
-
-    def _create_tabs_once(self, missing: list[TabSpec], metadata: Mapping[str, Any]) -> None:
-        """Create tabs without a second recovery round."""
-        try:
-            self._create_tabs(missing, metadata)
-        except RecursionError:  # pragma: no cover - bounded by the titles, kept as a guard
-            raise
+                self._create_tabs(still_missing, fresh, recover=False)
 
     def _call(self, call: str, send: Callable[[], T], *, raise_400: bool = False) -> T:
         """Send one call and turn infrastructure failures into SheetsError."""
@@ -253,14 +256,16 @@ class GoogleSheets:
                            f"'{self.key}': {message}")
 
 
-def credentials_from_service_account_info(info: Mapping[str, Any]) -> Any:
+def credentials_from_service_account_info(
+        info: Mapping[str, Any]) -> service_account.Credentials:
     """Build service-account credentials with the spreadsheets scope from a parsed JSON key."""
     missing = sorted({"client_email", "private_key", "token_uri"} - set(info))
     if missing:
         raise SheetsError(f"The service account key lacks {', '.join(missing)}; download a new "
                           "JSON key for the service account in the Google Cloud console.")
     try:
-        return service_account.Credentials.from_service_account_info(dict(info), scopes=SCOPES)
+        return service_account.Credentials.from_service_account_info(
+            dict(info), scopes=list(SCOPES))
     except (ValueError, TypeError) as err:
         # Never echo the key: the message names the account and the error type only.
         raise SheetsError(f"The service account key of '{info['client_email']}' is not valid "
@@ -282,11 +287,11 @@ def _answer_text(err: APIError) -> str:
     return f"{err.response.status_code} {reason}"
 
 
-def _failure_text(err: Exception, timeout: Any) -> str:
+def _failure_text(err: Exception, call: str, timeout: Any) -> str:
     """Describe a call that got no answer."""
     if isinstance(err, requests.Timeout) and not isinstance(err, requests.ConnectTimeout):
-        return f"nothing within the {timeout} s timeout"
-    return f"no connection ({type(err).__name__})"
+        return f"Google Sheets gave no answer to {call} within {timeout} s"
+    return f"Could not reach Google Sheets for {call} ({type(err).__name__})"
 
 
 def _retry_after(response: requests.Response) -> float:
@@ -297,13 +302,12 @@ def _retry_after(response: requests.Response) -> float:
         return 0.0
 
 
-def _give_up_message(call: str, answer: str, attempts: int, url: str) -> str:
+def _give_up_message(outcome: str, attempts: int, url: str) -> str:
     """Explain a call that failed on every attempt, with the fix."""
     match = _KEY_IN_URL.search(url)
-    key = match.group(1) if match else "?"
+    key = unquote(match.group(1)) if match else "?"
     fix = ("wait a minute and run again, or raise [sheets.google] max_attempts in samen.toml"
-           if answer.startswith("429") else
+           if "answered 429" in outcome else
            "check the network and https://www.google.com/appsstatus, then run again; or raise "
            "[sheets.google] timeout or max_attempts in samen.toml")
-    return (f"Google Sheets answered {answer} to {call} {attempts} times for spreadsheet "
-            f"'{key}'; {fix}.")
+    return f"{outcome} {attempts} times for spreadsheet '{key}'; {fix}."

@@ -1,5 +1,5 @@
 """Store gateway: SQLAlchemy on SQLite (default) or PostgreSQL."""
 
-from samen.gateways.store.store import Store, StoreError
+from samen.gateways.store.store import Store, StoreError, safe_url
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store", "StoreError", "safe_url"]
