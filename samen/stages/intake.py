@@ -75,18 +75,23 @@ def run_intake(
 ) -> IntakeSummary:
     """Read the form once, record new or edited responses, and reconcile review and corrections."""
     tabs = config.tabs
-    snapshot = sheets.open_tabs(intake_tab_specs(config))
+    columns: dict[str, dict[str, int]] = {}
+
+    def check_headers(snapshot: Mapping[str, list[list[str]]]) -> None:
+        by_header = header_index(
+            tabs["form"], snapshot[tabs["form"]], list(config.questions.values()),
+            "Restore the question title in the form, or set [form.questions] in samen.toml.",
+        )
+        columns["form"] = {fld: by_header[q] for fld, q in config.questions.items()}
+        fix = "Restore the header, or remove the tab so samen creates it again."
+        columns["review"] = header_index(tabs["review"], snapshot[tabs["review"]], REVIEW_HEADERS, fix)
+        columns["corrections"] = header_index(
+            tabs["corrections"], snapshot[tabs["corrections"]], CORRECTIONS_HEADERS, fix
+        )
+
+    snapshot = sheets.open_tabs(intake_tab_specs(config), check=check_headers)
     form = snapshot[tabs["form"]]
-    by_header = header_index(
-        tabs["form"], form, list(config.questions.values()),
-        "Restore the question title in the form, or set [form.questions] in samen.toml.",
-    )
-    form_cols = {fld: by_header[q] for fld, q in config.questions.items()}
-    fix = "Restore the header, or remove the tab so samen creates it again."
-    review_cols = header_index(tabs["review"], snapshot[tabs["review"]], REVIEW_HEADERS, fix)
-    corr_cols = header_index(
-        tabs["corrections"], snapshot[tabs["corrections"]], CORRECTIONS_HEADERS, fix
-    )
+    form_cols, review_cols, corr_cols = columns["form"], columns["review"], columns["corrections"]
     rows, empty = read_form_rows(form, form_cols)
     stored = store.load_versions()
     apps = store.load_applications()

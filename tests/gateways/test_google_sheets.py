@@ -70,8 +70,8 @@ def test_open_tabs_creates_missing_tabs_with_headers_in_one_batch_update(
     specs = (*SPECS, TabSpec("Formules", ("=SUM(1;2)", "+31 6")))
     tabs = make_sheets(key).open_tabs(specs)
     assert sheets_double.calls == [("GET", "spreadsheets.get"),
-                                   ("POST", "spreadsheets.batchUpdate"),
-                                   ("GET", "values.batchGet")]
+                                   ("GET", "values.batchGet"),
+                                   ("POST", "spreadsheets.batchUpdate")]
     assert sheets_double.tab_titles(key) == [FORM, REVIEW, "It's done", "Formules"]
     assert tabs[REVIEW] == [["Rij", "Veld", "Waarde", "Melding"]]
     assert tabs["It's done"] == [["Besluit"]]
@@ -79,6 +79,21 @@ def test_open_tabs_creates_missing_tabs_with_headers_in_one_batch_update(
     assert sheets_double.formula_cells(key, "Formules") == {}
     sheets_double.reset_calls()
     assert make_sheets(key).open_tabs(specs) == tabs
+    assert sheets_double.count("spreadsheets.batchUpdate") == 0
+
+
+def test_a_failed_check_creates_no_tab(sheets_double: SheetsDouble,
+                                       make_sheets: MakeSheets) -> None:
+    """A header check that fails stops open_tabs before any tab is created."""
+    key = form_sheet(sheets_double)
+    before = sheets_double.tab_titles(key)
+
+    def refuse(snapshot: object) -> None:
+        raise SheetsError("header drift")
+
+    with pytest.raises(SheetsError, match="header drift"):
+        make_sheets(key).open_tabs((*SPECS, TabSpec("Nieuw", ("A",))), check=refuse)
+    assert sheets_double.tab_titles(key) == before
     assert sheets_double.count("spreadsheets.batchUpdate") == 0
 
 

@@ -11,6 +11,7 @@ from google.auth.credentials import AnonymousCredentials
 
 from samen.config import Config, load_config
 from samen.demo.seed import SEED_RESPONSES
+from samen.domain.tabs import HeaderError
 from samen.gateways.factory import build_store
 from samen.gateways.sheets.base import SheetsError
 from samen.gateways.sheets.google import GoogleSheets
@@ -129,3 +130,16 @@ def load_config_for(folder: Path, key: str, base: str, store: str) -> Config:
         f'api_base = "{base}"\n\n[store]\nurl = "{store}"\n', encoding="utf-8",
     )
     return load_config(path)
+
+
+def test_header_drift_writes_nothing_to_google(google_setup, sheets_double: SheetsDouble) -> None:  # type: ignore[no-untyped-def]
+    """A missing question stops intake before any tab is created or any cell written."""
+    rows = form_table([make_response(1)])
+    rows[0][rows[0].index("Postcode")] = "Postcode (optioneel)"
+    config, key = google_setup([])
+    sheets_double.set_values(key, FORM, rows)
+    sheets_double.reset_calls()
+    with pytest.raises(HeaderError, match="Postcode"):
+        google_intake(config, sheets_double)
+    assert sheets_double.tab_titles(key) == [FORM]
+    assert not [c for c in sheets_double.calls if c[1] in WRITES]

@@ -9,7 +9,7 @@ shows for it, so the logic never depends on the backend.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -61,14 +61,21 @@ class CellBlock:
         return f"{quote_tab(self.tab)}!{start}:{end}"
 
 
+SnapshotCheck = Callable[[Mapping[str, list[list[str]]]], None]
+
+
 class SheetsGateway(Protocol):
     """What the flows need of a spreadsheet."""
 
-    def open_tabs(self, specs: Sequence[TabSpec]) -> dict[str, list[list[str]]]:
-        """Create missing tabs with their headers, then read all tabs' values as text.
+    def open_tabs(
+        self, specs: Sequence[TabSpec], check: SnapshotCheck | None = None
+    ) -> dict[str, list[list[str]]]:
+        """Read all tabs' values as text, then create missing tabs with their headers.
 
         Returns per tab title the rows as lists of strings (row 1 = header), trailing empty
-        cells and rows dropped, as Google returns them.
+        cells and rows dropped, as Google returns them; a tab about to be created appears as
+        its header row. `check` sees that snapshot before any tab is created, so a header
+        error stops the run before anything is written.
         """
         ...
 

@@ -29,6 +29,7 @@ from samen.gateways.sheets.base import (
     MAX_CELL_CHARS_GOOGLE,
     CellBlock,
     SheetsError,
+    SnapshotCheck,
     TabSpec,
     clip_cell,
     quote_tab,
@@ -134,8 +135,10 @@ class GoogleSheets:
         http.sleep = sleep
         self._http: RetryingHTTPClient = http
 
-    def open_tabs(self, specs: Sequence[TabSpec]) -> dict[str, list[list[str]]]:
-        """Create missing tabs with their headers, then read all tabs' values as text."""
+    def open_tabs(
+        self, specs: Sequence[TabSpec], check: SnapshotCheck | None = None
+    ) -> dict[str, list[list[str]]]:
+        """Read all existing tabs' values as text, check them, then create missing tabs."""
         specs = list({spec.title: spec for spec in specs}.values())
         if not specs:
             return {}
@@ -145,8 +148,20 @@ class GoogleSheets:
             if not spec.create:
                 present = [sheet["properties"]["title"] for sheet in metadata.get("sheets", [])]
                 raise spec.missing_tab_error(present)
+        existing = [spec for spec in specs if spec not in missing]
+        snapshot = self._read(existing)
+        for spec in missing:
+            snapshot[spec.title] = [list(spec.headers)]
+        if check is not None:
+            check(snapshot)
         if missing:
             self._create_tabs(missing, metadata)
+        return {spec.title: snapshot[spec.title] for spec in specs}
+
+    def _read(self, specs: list[TabSpec]) -> dict[str, list[list[str]]]:
+        """Read the tabs' values in one values:batchGet (no call for no tabs)."""
+        if not specs:
+            return {}
         params = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
         ranges = [quote_tab(spec.title) for spec in specs]
         answer = self._call("values:batchGet",

@@ -17,6 +17,7 @@ from samen.gateways.sheets.base import (
     MAX_CELL_CHARS_WORKBOOK,
     CellBlock,
     SheetsError,
+    SnapshotCheck,
     TabSpec,
     clip_cell,
 )
@@ -32,8 +33,10 @@ class WorkbookSheets:
         self.book: Workbook | None = None
         self.dirty = False
 
-    def open_tabs(self, specs: Sequence[TabSpec]) -> dict[str, list[list[str]]]:
-        """Lock the workbook, add missing tabs with headers, and read every tab as text."""
+    def open_tabs(
+        self, specs: Sequence[TabSpec], check: SnapshotCheck | None = None
+    ) -> dict[str, list[list[str]]]:
+        """Lock the workbook, read every tab as text, check it, then add missing tabs."""
         if not self.path.is_file():
             raise SheetsError(
                 f"Workbook '{self.path}' does not exist. Run 'samen demo' to create one, or set "
@@ -59,13 +62,20 @@ class WorkbookSheets:
                 present = list(self.book.sheetnames)
                 self.close()
                 raise spec.missing_tab_error(present)
+        snapshot = {
+            spec.title: read_sheet(self.book[spec.title]) if spec.title in self.book.sheetnames
+            else [list(spec.headers)]
+            for spec in specs
+        }
+        if check is not None:
+            check(snapshot)
         for spec in specs:
             if spec.title not in self.book.sheetnames:
                 sheet = self.book.create_sheet(spec.title)
                 for col, header in enumerate(spec.headers, start=1):
                     set_text(sheet.cell(row=1, column=col), header)
                 self.dirty = True
-        return {spec.title: read_sheet(self.book[spec.title]) for spec in specs}
+        return snapshot
 
     def write_blocks(self, blocks: Sequence[CellBlock]) -> None:
         """Write changed cells as text and save atomically if anything changed."""
