@@ -56,7 +56,10 @@ _PHONE_SEPARATORS = f"[{_WHITESPACE}().\\-/\u2013]"
 _PHONE = r"^(?:\+31|0031|31)?0?([1-9][0-9]{8})$"
 _POSTCODE = "[1-9][0-9]{3}[A-Z]{2}"
 _HOST = f"[^{_WHITESPACE}/?#@:.]"
-_URL = f"(?i)(?:https?://)?(?:{_HOST}+\\.)+{_HOST}{{2,}}(?::[0-9]{{1,5}})?(?:[/?#][^{_WHITESPACE}]*)?"
+_URL = (
+    f"(?i)(?:https?://)?(?:{_HOST}+\\.)+{_HOST}{{2,}}"
+    f"(?::[0-9]{{1,5}})?(?:[/?#][^{_WHITESPACE}]*)?"
+)
 _LETTER = r"\pL"  # RE2 only (Python's re has no \p), so it goes to pyarrow.compute directly
 _TIMESTAMP_SHAPE = (  # dd-mm-yyyy (Dutch form) or m/d/yyyy (English form), H:MM with or without :SS
     r"^(?:[0-9]{1,2}-[0-9]{1,2}-|[0-9]{1,2}/[0-9]{1,2}/)[0-9]{4} "
@@ -209,19 +212,23 @@ class FormResponses(pa.DataFrameModel):
 
     @pa.check("submitted_at")
     def timestamp_readable(cls, values: Series[str]) -> Series[bool]:
+        """Accept a Dutch or English form timestamp that is a real date and time."""
         return parse_timestamps(values).notna()
 
     @pa.check("email", "initiative_email", "municipality_email")
     def email_valid(cls, values: Series[str]) -> Series[bool]:
+        """Accept one e-mail address (any case), at most 254 characters."""
         return values.str.lower().str.fullmatch(_EMAIL) & (values.str.len() <= 254)
 
     @pa.check("initiative_contact", "municipality_contact")
     def name_has_letter(cls, values: Series[str]) -> Series[bool]:
+        """Accept a name only when it contains a letter of any script."""
         letters = pc.match_substring_regex(pyarrow.array(values, from_pandas=True), _LETTER)
         return pd.Series(letters.to_numpy(zero_copy_only=False), index=values.index)
 
     @pa.check(*LENGTHS)
     def length_in_range(cls, values: Series[str]) -> Series[bool]:
+        """Accept text whose length (inner whitespace collapsed for names) fits LENGTHS."""
         low, high = LENGTHS[str(values.name)]
         lengths = values.str.len()
         # Collapsing inner whitespace only shortens a trimmed text, so only long ones need it.
@@ -232,28 +239,34 @@ class FormResponses(pa.DataFrameModel):
 
     @pa.check("municipality")
     def municipality_known(cls, values: Series[str]) -> Series[bool]:
+        """Accept an answer that resolves to one of the 342 municipalities."""
         known = [v for v in values.unique() if resolve_municipality(v).code is not None]
         return values.isin(known)
 
     @pa.check("initiative_phone")
     def phone_dutch(cls, values: Series[str]) -> Series[bool]:
+        """Accept a Dutch landline or mobile number in any common notation."""
         return normalise_phones(values).notna()
 
     @pa.check("postcode")
     def postcode_dutch(cls, values: Series[str]) -> Series[bool]:
+        """Accept a Dutch postcode such as 1234 AB, in any case or spacing."""
         return normalise_postcodes(values).notna()
 
     @pa.check("website")
     def website_url(cls, values: Series[str]) -> Series[bool]:
+        """Accept a web address with a dotted host, with or without http(s)://."""
         return values.str.fullmatch(_URL)
 
     @pa.check("consent")
     def consent_given(cls, values: Series[str]) -> Series[bool]:
+        """Accept consent only when the answer starts with Ja."""
         return values.str.lower().str.startswith("ja")
 
     @pa.dataframe_check
     @classmethod
     def emails_differ(cls, frame: pd.DataFrame) -> Series[bool]:
+        """Flag rows whose municipal contact has the initiative contact's e-mail."""
         first = frame["initiative_email"].str.lower()
         second = frame["municipality_email"].str.lower()
         return (first != second) | first.isna() | second.isna()
@@ -285,6 +298,11 @@ def _prepare(df: pd.DataFrame) -> pd.DataFrame:
             f"Form data has no column(s) {missing}; expected field columns {list(FORM_FIELDS)}. "
             "Rename the question headers to field names before validating, or restore the "
             "question in the form."
+        )
+    if len(df) and not pd.api.types.is_integer_dtype(df.index):
+        raise ValueError(
+            f"Form rows are indexed by {df.index.dtype} values; expected the sheet row numbers "
+            "(integers). Set the index to the sheet row numbers before validating."
         )
     if not df.index.is_unique:
         doubles = sorted(set(df.index[df.index.duplicated()].tolist()))[:5]

@@ -148,7 +148,7 @@ def test_good_answers_are_accepted_and_normalised(field: str, answer: str, norma
         ("email", "jan@voorbeeld", "Dat is geen geldig e-mailadres."),
         ("email", "jan@voorbeeld.nl.", "Dat is geen geldig e-mailadres."),
         ("initiative", "A", "Dat is te kort: gebruik minstens 2 tekens."),
-        ("initiative", "x" * 151, "Dat is te lang: gebruik hoogstens 150 tekens (nu zijn het er 151)"),
+        ("initiative", "x" * 151, "hoogstens 150 tekens (nu zijn het er 151)."),
         ("municipality", "", "is niets ingevuld. Vul de naam van je gemeente in."),
         ("municipality", "Groningn", "Dat is geen gemeente. Bedoel je Groningen?"),
         ("municipality", "Brielle", "Brielle hoort nu bij de gemeente Voorne aan Zee."),
@@ -186,7 +186,8 @@ def test_bad_answers_give_one_dutch_problem(field: str, answer: str, reason: str
     assert (problem.row, problem.field, problem.question) == (2, field, question)
     assert problem.message.startswith(f'Bij "{question}" ')
     assert reason in problem.message
-    assert problem.value == " ".join(answer.split())[:79] + ("…" if len(answer.strip()) > 80 else "")
+    flat = " ".join(answer.split())
+    assert problem.value == (flat if len(flat) <= 80 else flat[:79] + "…")
 
 
 def test_a_district_is_refused_with_the_municipality_as_hint() -> None:
@@ -198,7 +199,9 @@ def test_a_district_is_refused_with_the_municipality_as_hint() -> None:
 
 
 def test_the_two_contact_emails_must_differ() -> None:
-    result = validate({"initiative_email": "samen@voorbeeld.nl", "municipality_email": " Samen@Voorbeeld.nl"})
+    result = validate(
+        {"initiative_email": "samen@voorbeeld.nl", "municipality_email": " Samen@Voorbeeld.nl"}
+    )
     problem = only_problem(result)
     assert problem.field == "municipality_email"
     assert problem.message == (
@@ -208,7 +211,7 @@ def test_the_two_contact_emails_must_differ() -> None:
 
 
 def test_a_bad_email_format_wins_over_the_same_email() -> None:
-    result = validate({"initiative_email": "x y", "municipality_email": "x y"})
+    result = validate({"initiative_email": "x y@a.nl", "municipality_email": "x y@a.nl"})
     assert [p.field for p in result.problems[2]] == ["initiative_email", "municipality_email"]
     assert "er staat een spatie in" in result.problems[2][1].message
     assert "hetzelfde adres" not in result.problems[2][1].message
@@ -274,6 +277,12 @@ def test_a_missing_required_column_is_an_infrastructure_error() -> None:
 def test_duplicate_sheet_rows_are_an_infrastructure_error() -> None:
     frame = pd.DataFrame([GOOD, GOOD], index=[4, 4])
     with pytest.raises(ValueError, match=r"Form rows \[4\] occur more than once"):
+        validate_form(frame)
+
+
+def test_sheet_rows_must_be_integers() -> None:
+    frame = pd.DataFrame([GOOD], index=["a"])
+    with pytest.raises(ValueError, match="expected the sheet row numbers"):
         validate_form(frame)
 
 

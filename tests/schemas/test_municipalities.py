@@ -102,7 +102,10 @@ def test_resolves_spellings_to_the_cbs_code_and_name(answer: str, code: str, nam
         ("delfshaven", "Delfshaven is een wijk van Rotterdam. Bedoel je Rotterdam?"),
         ("Scheveningen", "Scheveningen is een wijk van Den Haag. Bedoel je Den Haag?"),
         ("Brielle", "Brielle hoort nu bij de gemeente Voorne aan Zee. Bedoel je Voorne aan Zee?"),
-        ("Volendam", "Volendam is een plaats in de gemeente Edam-Volendam. Bedoel je Edam-Volendam?"),
+        (
+            "Volendam",
+            "Volendam is een plaats in de gemeente Edam-Volendam. Bedoel je Edam-Volendam?",
+        ),
         ("Groningn", "Bedoel je Groningen?"),
         ("Amsterdm", "Bedoel je Amsterdam?"),
         ("Rotterdm", "Bedoel je Rotterdam?"),
@@ -141,5 +144,5 @@ def test_nothing_close_gives_no_hint(answer: str) -> None:
         ("Welzijnscoöperatie Delfshaven!", "welzijnscooperatie delfshaven"),
     ],
 )
-def test_normalise_name_ignores_case_spacing_diacritics_and_punctuation(text: str, key: str) -> None:
+def test_normalise_name_ignores_case_spacing_diacritics_punctuation(text: str, key: str) -> None:
     assert normalise_name(text) == key
