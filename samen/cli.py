@@ -81,6 +81,29 @@ def demo(
         fail(str(exc))
 
 
+@app.command()
+def preview(
+    kind: Annotated[str, typer.Argument(help="Message kind, e.g. uitnodiging or ontvangstbevestiging.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the HTML body to this file.")] = None,
+) -> None:
+    """Render one message kind with example data: print its subject, text and HTML (or --out path)."""
+    from samen.rendering import Renderer, example_context
+
+    try:
+        rendered = Renderer().render(kind, example_context(kind))
+    except ValueError as exc:
+        fail(str(exc))
+        return
+    typer.echo(f"Onderwerp: {rendered.subject}\n")
+    typer.echo(rendered.text)
+    if out is None:
+        typer.echo(rendered.html)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(rendered.html, encoding="utf-8")
+    typer.echo(f"HTML: {out}")
+
+
 def main() -> None:
     """Entry point of the `samen` console script."""
     prepare_prefect_env()
