@@ -55,8 +55,16 @@ class Sender:
 
 
 def message_key(kind: str, subject: str, recipient: str, version: int | str = 1) -> str:
-    """Return the ledger's idempotency key of a message."""
-    return f"{kind}|{subject}|{recipient.strip().lower()}|{version}"
+    """Return the ledger's idempotency key of a message (the recipient as a short hash).
+
+    The key names no address, so it can appear in logs and Prefect artifacts.
+    """
+    return f"{kind}|{subject}|{recipient_ref(recipient)}|{version}"
+
+
+def recipient_ref(address: str) -> str:
+    """Return a short, stable reference to an address that does not reveal it."""
+    return "r" + hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()[:12]
 
 
 def message_id_for(key: str, domain: str) -> str:

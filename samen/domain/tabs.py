@@ -75,12 +75,14 @@ def reconcile_tab(
     columns: Mapping[str, int],
     key_header: str,
     desired: Mapping[str, Mapping[str, str]],
+    initial: Mapping[str, str] | None = None,
 ) -> Reconciliation:
     """Return the cell blocks that make the pipeline's columns say what desired says.
 
     desired maps a row key (the value in key_header) to the pipeline-owned cells of that row.
     Rows are located by key; new keys are appended below the last row. Only headers named in
-    desired rows are written, so human columns are never touched.
+    desired rows are written, so human columns are never touched; `initial` gives values for
+    cells of new rows only (such as a human Status column that starts as "open").
     """
     key_col = columns[key_header]
     located: dict[str, int] = {}
@@ -100,6 +102,8 @@ def reconcile_tab(
         if found is None:
             number, next_row = next_row, next_row + 1
             added += 1
+            for header, value in (initial or {}).items():
+                wanted.setdefault(columns[header], value)
         else:
             number = found
             current = rows[number - 1]

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from samen.domain.records import Application, AuditEntry, ResponseVersion
+from samen.gateways.store.ledger import Ledger
 from samen.gateways.store.tables import applications, audit_log, response_versions
 
 # At DEBUG SQLAlchemy would log bound parameters (people's addresses): keep it quiet.
@@ -49,6 +50,7 @@ class Store:
         self.engine = sa.create_engine(url, hide_parameters=True, future=True)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.ledger = Ledger(self.engine)
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -45,3 +45,37 @@ audit_log = sa.Table(
     sa.Column("subject", sa.String(100), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
 )
+
+# The ledger: one row per planned message under its idempotency key. status: planned (not yet
+# delivered; sent by the next run), sent, failed (permanent refusal) or held (never to be sent:
+# opted out, unusable address). content holds the built message, so a resend is the same bytes.
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False, index=True),
+    sa.Column("kind", sa.String(60), nullable=False),
+    sa.Column("subject", sa.String(100), nullable=False),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("subject_line", sa.String(400), nullable=False),
+    sa.Column("message_id", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("planned_at", sa.DateTime, nullable=False),
+    sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.Column("sent_day", sa.Date, nullable=True, index=True),
+)
+
+signals = sa.Table(
+    "signals",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(100), nullable=False),
+    sa.Column("subject", sa.String(100), nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("raised_on", sa.Date, nullable=False),
+    sa.Column("raised_at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,19 @@
+"""Mail gateway: one interface (MailGateway), an SMTP and a file-outbox implementation."""
+
+from samen.gateways.mail.base import (
+    DeliveryError,
+    MailConnectionError,
+    MailError,
+    MailGateway,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
+
+__all__ = [
+    "DeliveryError",
+    "MailConnectionError",
+    "MailError",
+    "MailGateway",
+    "PermanentDeliveryError",
+    "TemporaryDeliveryError",
+]
