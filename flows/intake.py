@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from samen.artifacts import publish_summary
 from samen.config import load_config
 from samen.runtime import open_gateways, parse_as_of
 from samen.stages.intake import run_intake
@@ -17,5 +18,8 @@ def intake(
     config = load_config(config_path)
     day = parse_as_of(as_of, config)
     with open_gateways(config) as gw:
-        summary = run_intake(config, sheets=gw.sheets, store=gw.store, as_of=day, dry_run=dry_run)
+        summary = run_intake(
+            config, sheets=gw.sheets, store=gw.store, mail=gw.mail, as_of=day, dry_run=dry_run
+        )
+    publish_summary("intake", summary.as_dict())
     return summary.as_dict()

@@ -10,7 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from samen.config import Config, ConfigError
-from samen.gateways.factory import build_sheets, build_store
+from samen.gateways.factory import build_mail, build_sheets, build_store
+from samen.gateways.mail import MailGateway
 from samen.gateways.sheets.base import SheetsGateway
 from samen.gateways.store import Store
 
@@ -21,6 +22,7 @@ class Gateways:
 
     sheets: SheetsGateway
     store: Store
+    mail: MailGateway
 
 
 @contextmanager
@@ -30,7 +32,7 @@ def open_gateways(config: Config) -> Iterator[Gateways]:
     try:
         sheets = build_sheets(config)
         try:
-            yield Gateways(sheets=sheets, store=store)
+            yield Gateways(sheets=sheets, store=store, mail=build_mail(config))
         finally:
             sheets.close()
     finally:

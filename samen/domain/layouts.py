@@ -17,7 +17,13 @@ CORRECTIONS_HEADERS = (
     "Aanmelding", "Ingediend op", "E-mailadres", "Initiatief", "Problemen",
     "Verzoek verstuurd op", "Status",
 )
-# The request date is the messages stage's column; intake writes the others.
-CORRECTIONS_INTAKE = tuple(h for h in CORRECTIONS_HEADERS if h != "Verzoek verstuurd op")
 
 SUMMARY_CHARS = 300
+
+OPTOUTS_HEADERS = ("E-mail", "Datum", "Reden")
+MESSAGES_KEY = "Kenmerk"
+MESSAGES_HEADERS = ("Datum", "Soort", "Aan", "Onderwerp", "Status", "Kenmerk")
+SIGNALS_KEY = "Kenmerk"
+# Status and Opmerking are the coordinators'; the pipeline only starts Status as "open".
+SIGNALS_HEADERS = ("Datum", "Soort", "Betreft", "Toelichting", "Status", "Opmerking", "Kenmerk")
+SIGNALS_PIPELINE = ("Datum", "Soort", "Betreft", "Toelichting")

@@ -7,9 +7,30 @@ from pathlib import Path
 from typing import Any
 
 from samen.config import Config
+from samen.gateways.mail import MailGateway
+from samen.gateways.mail.outbox import OutboxMail
 from samen.gateways.sheets.base import SheetsError, SheetsGateway
 from samen.gateways.store import Store
-from samen.secret_refs import read_secret
+from samen.secret_refs import SecretMissingError, read_secret
+
+
+def build_mail(config: Config) -> MailGateway:
+    """Return the configured mail backend (the outbox unless SMTP is configured)."""
+    if config.mail.backend == "outbox":
+        return OutboxMail(config.mail.outbox_path)
+    from samen.gateways.mail.smtp import SmtpMail
+
+    smtp = config.mail.smtp
+    if not smtp.host:
+        raise SecretMissingError(
+            "Setting 'mail.smtp.host' is empty while mail.backend is 'smtp'; set the SMTP "
+            "server's host name, or set mail.backend = \"outbox\"."
+        )
+    password = None
+    if smtp.username:
+        password = read_secret(smtp.password_env, smtp.password_block, "SMTP password",
+                               ("mail.smtp.password_env", "mail.smtp.password_block"))
+    return SmtpMail(smtp, password)
 
 
 def build_store(config: Config) -> Store:

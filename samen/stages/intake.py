@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 
 from samen.config import Config
 from samen.domain.intake import (
@@ -24,9 +24,25 @@ from samen.domain.layouts import (
 )
 from samen.domain.records import Application, ResponseVersion
 from samen.domain.tabs import header_index, reconcile_tab
+from samen.gateways.mail import MailConnectionError, MailGateway
 from samen.gateways.sheets.base import SheetsGateway, TabSpec
 from samen.gateways.store import Store
+from samen.gateways.store.ledger import LedgerEntry
+from samen.gateways.store.store import utcnow
+from samen.rendering import Renderer
 from samen.stages.form_adapter import key_from_normalised, validate_rows
+from samen.stages.intake_mail import (
+    correction_mails,
+    current_versions,
+    intake_signals,
+    receipt_mails,
+    request_dates,
+)
+from samen.stages.messaging import (
+    check_messaging_headers,
+    messaging_tab_specs,
+    run_messaging,
+)
 
 log = logging.getLogger("samen.intake")
 
@@ -49,6 +65,13 @@ class IntakeSummary:
     review_rows_changed: int
     corrections_open: int
     corrections_resolved: int
+    messages_recorded: int
+    messages_sent: int
+    messages_failed: int
+    messages_held: int
+    messages_waiting: int
+    signals_added: int
+    manifest: str
     cells_written: int
 
     def as_dict(self) -> dict[str, object]:
@@ -62,6 +85,7 @@ def intake_tab_specs(config: Config) -> list[TabSpec]:
         TabSpec(config.tabs["form"], tuple(config.questions.values()), create=False),
         TabSpec(config.tabs["review"], REVIEW_HEADERS),
         TabSpec(config.tabs["corrections"], CORRECTIONS_HEADERS),
+        *messaging_tab_specs(config),
     ]
 
 
@@ -70,8 +94,10 @@ def run_intake(
     *,
     sheets: SheetsGateway,
     store: Store,
+    mail: MailGateway,
     as_of: date,
     dry_run: bool = False,
+    now: datetime | None = None,
 ) -> IntakeSummary:
     """Read the form once, record new or edited responses, and reconcile review and corrections."""
     tabs = config.tabs
@@ -88,6 +114,7 @@ def run_intake(
         columns["corrections"] = header_index(
             tabs["corrections"], snapshot[tabs["corrections"]], CORRECTIONS_HEADERS, fix
         )
+        check_messaging_headers(config, snapshot)
 
     snapshot = sheets.open_tabs(intake_tab_specs(config), check=check_headers)
     form = snapshot[tabs["form"]]
@@ -104,18 +131,27 @@ def run_intake(
         store.save_intake(plan.versions, plan.new_apps, plan.changed_apps, plan.audit)
     versions = [*stored, *plan.versions]
     current_apps = merge_apps(apps, plan)
+    current = current_versions(current_apps, versions)
+    messaging = run_messaging(
+        config, stage="intake", store=store, mail=mail, renderer=Renderer(config.programme.language),
+        snapshot=snapshot,
+        planned=[*receipt_mails(current_apps, current), *correction_mails(versions)],
+        signals=intake_signals(current_apps, current, config.programme.closing_date, as_of),
+        as_of=as_of, now=now or utcnow(), dry_run=dry_run,
+    )
     review = reconcile_tab(
         tabs["review"], snapshot[tabs["review"]], review_cols, REVIEW_KEY,
         review_rows(current_apps, versions, config),
     )
-    corrections_desired = correction_rows(versions)
+    corrections_desired = correction_rows(versions, messaging.entries, config)
     corrections = reconcile_tab(
         tabs["corrections"], snapshot[tabs["corrections"]], corr_cols, CORRECTIONS_KEY,
         corrections_desired,
     )
-    blocks = [*review.blocks, *corrections.blocks]
+    blocks = [*review.blocks, *corrections.blocks, *messaging.blocks]
     if not dry_run:
         sheets.write_blocks(blocks)
+    report = messaging.report
     summary = IntakeSummary(
         as_of=as_of.isoformat(), dry_run=dry_run, form_rows=plan.form_rows,
         empty_rows=empty, new_versions=len(plan.versions),
@@ -126,9 +162,17 @@ def run_intake(
         review_rows_changed=review.rows_changed,
         corrections_open=sum(r["Status"] == "open" for r in corrections_desired.values()),
         corrections_resolved=sum(r["Status"] == "opgelost" for r in corrections_desired.values()),
+        messages_recorded=report.recorded, messages_sent=report.sent,
+        messages_failed=report.failed, messages_held=report.held,
+        messages_waiting=report.waiting, signals_added=messaging.signals_added,
+        manifest=messaging.manifest,
         cells_written=sum(len(b.values[0]) for b in blocks),
     )
     log.info("intake: %s", summary.as_dict())
+    if report.stopped:
+        # The spreadsheet and the ledger are up to date; the rest waits for the next run, but
+        # the run must not look successful.
+        raise MailConnectionError(f"Sending stopped after {report.sent} messages: {report.stopped}")
     return summary
 
 
@@ -191,8 +235,11 @@ def correction_key(form_row: int) -> str:
     return f"Formulierrij {form_row}"
 
 
-def correction_rows(versions: Sequence[ResponseVersion]) -> dict[str, dict[str, str]]:
+def correction_rows(
+    versions: Sequence[ResponseVersion], entries: Mapping[str, LedgerEntry], config: Config
+) -> dict[str, dict[str, str]]:
     """Return a row for every response that was ever invalid: open, or opgelost once valid."""
+    requested = request_dates(entries, config.programme.zone)
     latest: dict[int, ResponseVersion] = {}
     last_invalid: dict[int, ResponseVersion] = {}
     for v in versions:
@@ -207,6 +254,7 @@ def correction_rows(versions: Sequence[ResponseVersion]) -> dict[str, dict[str, 
             "E-mailadres": bad.raw.get("email", ""),
             "Initiatief": bad.raw.get("initiative", ""),
             "Problemen": "\n".join(p.get("message", "") for p in bad.problems),
+            "Verzoek verstuurd op": requested.get(row, ""),
             "Status": "opgelost" if latest[row].valid else "open",
         }
     return out

@@ -11,7 +11,7 @@ import pytest
 from samen.config import Config
 from samen.demo.seed import DELFSHAVEN_EDIT, DELFSHAVEN_ROW, EXPECTED, SEED_RESPONSES
 from samen.domain.tabs import HeaderError
-from samen.gateways.factory import build_sheets, build_store
+from samen.gateways.factory import build_mail, build_sheets, build_store
 from samen.stages.intake import IntakeSummary, run_intake
 from samen.testing.forms import make_response
 from samen.testing.workbooks import edit_cells, records, tab_rows
@@ -28,7 +28,8 @@ def intake(config: Config, dry_run: bool = False) -> IntakeSummary:
     store = build_store(config)
     sheets = build_sheets(config)
     try:
-        return run_intake(config, sheets=sheets, store=store, as_of=DAY, dry_run=dry_run)
+        return run_intake(config, sheets=sheets, store=store, mail=build_mail(config), as_of=DAY,
+                          dry_run=dry_run)
     finally:
         sheets.close()
         store.close()

@@ -2,6 +2,7 @@
 
 from samen.gateways.mail.base import (
     DeliveryError,
+    Envelope,
     MailConnectionError,
     MailError,
     MailGateway,
@@ -11,6 +12,7 @@ from samen.gateways.mail.base import (
 
 __all__ = [
     "DeliveryError",
+    "Envelope",
     "MailConnectionError",
     "MailError",
     "MailGateway",

@@ -9,16 +9,36 @@ PermanentDeliveryError (hold the message back, the address is bad), TemporaryDel
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """Who a serialized message goes from and to, and its Message-ID."""
+
+    message_id: str
+    mail_from: str
+    rcpt_to: str
+
+    @classmethod
+    def of(cls, message: EmailMessage) -> Envelope:
+        """Return the envelope of a built message (its Message-ID, From and To)."""
+        sender = message["From"].addresses[0].addr_spec if message["From"] else ""
+        to = message["To"].addresses[0].addr_spec if message["To"] else ""
+        return cls(str(message["Message-ID"] or ""), sender, to)
+
+
 class MailGateway(Protocol):
     """Sends built messages; `capped` says whether the daily cap applies (SMTP: yes)."""
 
     capped: bool
+
+    def send_raw(self, raw: bytes, envelope: Envelope) -> None:
+        """Send one serialized message (as stored in the ledger) to its one recipient."""
 
     def open(self) -> None:
         """Connect (and log in) once for the batch."""

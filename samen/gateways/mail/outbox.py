@@ -15,7 +15,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from samen.gateways.mail.base import MailConnectionError
+from samen.gateways.mail.base import Envelope, MailConnectionError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 _MAX_STEM = 120
@@ -55,11 +55,14 @@ class OutboxMail:
 
     def send(self, message: EmailMessage) -> None:
         """Write the message to its .eml file, replacing an earlier copy of the same message."""
-        message_id = message["Message-ID"]
-        if not message_id:
+        self.send_raw(message.as_bytes(policy=policy.SMTP), Envelope.of(message))
+
+    def send_raw(self, raw: bytes, envelope: Envelope) -> None:
+        """Write serialized message bytes to the .eml file of its Message-ID."""
+        if not envelope.message_id:
             raise ValueError("The message has no Message-ID; build it with samen.mailbuild.build_email.")
-        target = self.path_for(str(message_id))
-        data = message.as_bytes(policy=policy.SMTP)
+        target = self.path_for(envelope.message_id)
+        data = raw
         try:
             fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
             try:

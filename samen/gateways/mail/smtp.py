@@ -11,13 +11,19 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
 import yagmail
 
 from samen.config import SmtpConfig
-from samen.gateways.mail.base import MailConnectionError, delivery_error, redact_addresses
+from samen.gateways.mail.base import (
+    Envelope,
+    MailConnectionError,
+    delivery_error,
+    redact_addresses,
+)
 
 log = logging.getLogger(__name__)
 PASSWORD_SETTINGS = "mail.smtp.password_env or mail.smtp.password_block"
@@ -51,7 +57,12 @@ class SmtpMail:
             self._client = self._connect()
 
     def send(self, message: EmailMessage) -> None:
-        """Send one message; reconnect once when the session dropped."""
+        """Send one built message; reconnect once when the session dropped."""
+        self.send_raw(message.as_bytes(policy=policy.SMTP), Envelope.of(message))
+
+    def send_raw(self, raw: bytes, envelope: Envelope) -> None:
+        """Send one serialized message; reconnect once when the session dropped."""
+        message = (raw, envelope)
         if self._client is None:
             raise RuntimeError("SmtpMail.send() called before open(); open the gateway once per batch.")
         try:
@@ -75,10 +86,11 @@ class SmtpMail:
         """Say goodbye (QUIT) and close the socket; safe to call twice."""
         self._discard(quit_first=True)
 
-    def _deliver(self, message: EmailMessage) -> None:
+    def _deliver(self, message: tuple[bytes, Envelope]) -> None:
         smtp = self._client.smtp
+        raw, envelope = message
         try:
-            refused = smtp.send_message(message)
+            refused = smtp.sendmail(envelope.mail_from, [envelope.rcpt_to], raw)
         except smtplib.SMTPRecipientsRefused as exc:
             answers = list(exc.recipients.values())
             code, reply = answers[0] if answers else (0, b"")

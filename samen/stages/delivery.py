@@ -1,0 +1,231 @@
+"""Delivery: record every planned message in the ledger, then send what is not sent yet.
+
+The ledger row is written (with the built message) before anything is sent, and each delivery is
+its own durable commit; so a re-run sends only what is not yet sent, and a message whose send
+was interrupted by a crash goes again with the same Message-ID and the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from samen.config import Config
+from samen.domain.messages import (
+    CalendarEvent,
+    OutgoingMessage,
+    Sender,
+    message_id_for,
+    message_key,
+)
+from samen.gateways.mail import (
+    Envelope,
+    MailConnectionError,
+    MailGateway,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
+from samen.gateways.store import Store
+from samen.gateways.store.ledger import HELD, PLANNED, NewMessage
+from samen.mailbuild import MAIL_POLICY, AddressError, build_email
+from samen.rendering import Renderer
+
+log = logging.getLogger("samen.delivery")
+
+
+@dataclass(frozen=True)
+class PlannedMail:
+    """A message a stage wants sent: its kind, subject, recipient, version and template context."""
+
+    kind: str
+    subject: str
+    to_address: str
+    to_name: str
+    context: Mapping[str, Any]
+    version: int | str = 1
+    calendar: CalendarEvent | None = None
+    programme_mail: bool = False  # opt-outs apply; List-Unsubscribe is added
+
+    @property
+    def key(self) -> str:
+        """Return the ledger's idempotency key."""
+        return message_key(self.kind, self.subject, self.to_address, self.version)
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    """One line of the run's manifest: who gets what, or who is held back and why."""
+
+    kind: str
+    to_address: str
+    to_name: str
+    subject_line: str
+    key: str
+    status: str  # verstuurd, gepland, wacht, tegengehouden, mislukt
+    category: str  # short reason without personal data (for artifacts)
+    reason: str  # full reason (for the manifest file)
+
+
+@dataclass
+class DeliveryReport:
+    """What a delivery pass did."""
+
+    recorded: int = 0
+    sent: int = 0
+    failed: int = 0
+    held: int = 0
+    waiting: int = 0
+    stopped: str = ""
+    rows: list[ManifestRow] = field(default_factory=list)
+
+
+def sender_of(config: Config) -> Sender:
+    """Return the configured sender."""
+    m = config.mail
+    return Sender(m.from_address, m.from_name, m.reply_to, m.reply_to)
+
+
+def programme_context(config: Config) -> dict[str, Any]:
+    """Return the template variables every message gets."""
+    p = config.programme
+    return {"name": p.name, "form_link": p.form_link, "retention_months": p.retention_months,
+            "contact_address": config.mail.reply_to}
+
+
+def deliver(
+    planned: Sequence[PlannedMail],
+    *,
+    config: Config,
+    store: Store,
+    mail: MailGateway,
+    renderer: Renderer,
+    as_of: date,
+    now: datetime,
+    optouts: Collection[str] = (),
+    dry_run: bool = False,
+) -> DeliveryReport:
+    """Record new messages in the ledger and send every message not yet delivered."""
+    report = DeliveryReport()
+    known = store.ledger.entries()
+    new = prepare(planned, known, config, renderer, now, {o.lower() for o in optouts})
+    for message, row in new:
+        report.rows.append(row)
+        report.held += message.status == HELD
+    if dry_run:
+        report.waiting = sum(1 for e in known.values() if e.status == PLANNED)
+        return report
+    report.recorded = store.ledger.record([m for m, _r in new], now)
+    send_pending(store, mail, config, as_of, now, report)
+    return report
+
+
+def prepare(
+    planned: Sequence[PlannedMail],
+    known: Mapping[str, object],
+    config: Config,
+    renderer: Renderer,
+    now: datetime,
+    optouts: Collection[str],
+) -> list[tuple[NewMessage, ManifestRow]]:
+    """Render and build each message whose key is new; hold back opt-outs and bad addresses."""
+    sender = sender_of(config)
+    domain = config.mail.from_address.rsplit("@", 1)[-1]
+    common = programme_context(config)
+    out: list[tuple[NewMessage, ManifestRow]] = []
+    seen: set[str] = set()
+    for p in planned:
+        key = p.key
+        if key in known or key in seen:
+            continue
+        seen.add(key)
+        context = {"programme": common, "recipient_name": p.to_name,
+                   "programme_mail": p.programme_mail, **p.context}
+        rendered = renderer.render(p.kind, context)
+        message_id = message_id_for(key, domain)
+        status, category, reason, content = PLANNED, "", "", None
+        if p.programme_mail and p.to_address.strip().lower() in optouts:
+            status, category, reason = HELD, "afgemeld", "staat in Afmeldingen"
+        else:
+            outgoing = OutgoingMessage(key, message_id, p.to_name, p.to_address, rendered,
+                                       p.calendar, p.programme_mail)
+            try:
+                content = build_email(outgoing, sender, now=now.replace(tzinfo=UTC)).as_bytes(
+                    policy=MAIL_POLICY
+                )
+            except AddressError as exc:
+                status, category, reason = HELD, "ongeldig adres", str(exc)
+        new = NewMessage(key, p.kind, p.subject, p.to_address, rendered.subject, message_id,
+                         content, status, reason)
+        shown = "gepland" if status == PLANNED else "tegengehouden"
+        out.append((new, ManifestRow(p.kind, p.to_address, p.to_name, rendered.subject, key,
+                                     shown, category, reason)))
+    return out
+
+
+def send_pending(
+    store: Store, mail: MailGateway, config: Config, as_of: date, now: datetime,
+    report: DeliveryReport,
+) -> None:
+    """Send the ledger's planned messages over one session, within the daily cap."""
+    pending = store.ledger.pending()
+    rows = {r.key: r for r in report.rows}
+    if not pending:
+        return
+    room = config.mail.daily_cap - store.ledger.sent_on(as_of) if mail.capped else len(pending)
+    opened = False
+    try:
+        for entry, content in pending:
+            row = rows.get(entry.key) or ManifestRow(
+                entry.kind, entry.recipient, "", entry.subject_line, entry.key, "gepland", "", "")
+            if report.stopped or room <= 0:
+                category = "daglimiet" if room <= 0 and not report.stopped else "verbinding"
+                reason = (f"daglimiet van {config.mail.daily_cap} bereikt; volgt bij de volgende run"
+                          if category == "daglimiet" else report.stopped)
+                rows[entry.key] = _with(row, "wacht", category, reason)
+                report.waiting += 1
+                continue
+            if not opened:
+                try:
+                    mail.open()
+                except MailConnectionError as exc:
+                    report.stopped = str(exc)
+                    rows[entry.key] = _with(row, "wacht", "verbinding", str(exc))
+                    report.waiting += 1
+                    continue
+                opened = True
+            envelope = Envelope(entry.message_id, config.mail.from_address, entry.recipient)
+            try:
+                mail.send_raw(content, envelope)
+            except PermanentDeliveryError as exc:
+                store.ledger.mark_failed(entry.key, exc.describe())
+                rows[entry.key] = _with(row, "mislukt", "geweigerd", exc.describe())
+                report.failed += 1
+                continue
+            except TemporaryDeliveryError as exc:
+                store.ledger.note_attempt(entry.key, exc.describe())
+                rows[entry.key] = _with(row, "wacht", "tijdelijke fout", exc.describe())
+                report.waiting += 1
+                continue
+            except MailConnectionError as exc:
+                report.stopped = str(exc)
+                rows[entry.key] = _with(row, "wacht", "verbinding", str(exc))
+                report.waiting += 1
+                continue
+            store.ledger.mark_sent(entry.key, now, as_of)
+            rows[entry.key] = _with(row, "verstuurd", "", "")
+            report.sent += 1
+            room -= 1
+    finally:
+        if opened:
+            mail.close()
+    report.rows = list(rows.values())
+    log.info("delivery: sent=%d failed=%d waiting=%d held=%d", report.sent, report.failed,
+             report.waiting, report.held)
+
+
+def _with(row: ManifestRow, status: str, category: str, reason: str) -> ManifestRow:
+    return ManifestRow(row.kind, row.to_address, row.to_name, row.subject_line, row.key, status,
+                       category, reason)

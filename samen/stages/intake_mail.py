@@ -1,0 +1,91 @@
+"""What intake sends: receipts, correction requests, and the signals it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from samen.domain.intake import parse_iso
+from samen.domain.records import Application, ResponseVersion
+from samen.gateways.store.ledger import LedgerEntry, SignalRecord
+from samen.schemas.municipalities import display_name
+from samen.stages.delivery import PlannedMail
+from samen.stages.messaging import local_time
+
+
+def current_versions(
+    apps: Sequence[Application], versions: Sequence[ResponseVersion]
+) -> dict[str, dict[str, str]]:
+    """Return each application's current normalised answers."""
+    by_key = {(v.form_row, v.version): v for v in versions}
+    return {a.id: dict(by_key[(a.form_row, a.version)].normalised or {}) for a in apps}
+
+
+def receipt_mails(
+    apps: Sequence[Application], current: Mapping[str, Mapping[str, str]]
+) -> list[PlannedMail]:
+    """Return a receipt for both contacts of every application (once each, by ledger key)."""
+    out: list[PlannedMail] = []
+    for a in apps:
+        n = current[a.id]
+        application = {
+            "id": a.id, "initiative": n.get("initiative", ""),
+            "municipality": display_name(n.get("municipality_code", "")),
+            "submitted_at": parse_iso(n.get("submitted_at", "")) or datetime.min,
+        }
+        for side in ("initiative", "municipality"):
+            out.append(PlannedMail("ontvangstbevestiging", a.id, n.get(f"{side}_email", ""),
+                                   n.get(f"{side}_contact", ""), {"application": application}))
+    return out
+
+
+def correction_mails(versions: Sequence[ResponseVersion]) -> list[PlannedMail]:
+    """Return a correction request for every response whose latest version is invalid."""
+    latest: dict[int, ResponseVersion] = {}
+    for v in versions:
+        latest[v.form_row] = v
+    out: list[PlannedMail] = []
+    for row in sorted(latest):
+        v = latest[row]
+        if v.valid:
+            continue
+        problems = [{"question": p.get("question", ""), "value": p.get("value", ""),
+                     "message": p.get("message", "")} for p in v.problems]
+        out.append(PlannedMail(
+            # The form's E-mailadres may belong to someone other than the contacts: no name.
+            "correctieverzoek", f"rij {row}", v.raw.get("email", "").strip().lower(), "",
+            {"initiative": v.raw.get("initiative", ""), "problems": problems},
+            version=v.version,
+        ))
+    return out
+
+
+def intake_signals(
+    apps: Sequence[Application], current: Mapping[str, Mapping[str, str]], closing: date,
+    as_of: date,
+) -> list[SignalRecord]:
+    """Return the alerts intake raises: an application submitted after the closing date."""
+    out: list[SignalRecord] = []
+    for a in apps:
+        moment = parse_iso(current[a.id].get("submitted_at", ""))
+        if moment is not None and moment.date() > closing:
+            out.append(SignalRecord(
+                key=f"te-laat|{a.id}", kind="Te laat ingediend", subject=a.id,
+                explanation=(f"{a.id} is ingediend op {moment.strftime('%d-%m-%Y %H:%M')}, na de "
+                             f"sluitingsdatum {closing.strftime('%d-%m-%Y')}. Beslis of deze "
+                             "aanmelding toch meedoet."),
+                raised_on=as_of))
+    return out
+
+
+def request_dates(entries: Mapping[str, LedgerEntry], zone: ZoneInfo) -> dict[int, str]:
+    """Return per form row when its latest correction request was sent (dd-mm-jjjj hh:mm)."""
+    latest: dict[int, datetime] = {}
+    for e in entries.values():
+        if e.kind != "correctieverzoek" or e.sent_at is None:
+            continue
+        row = int(e.subject.removeprefix("rij "))
+        if row not in latest or e.sent_at > latest[row]:
+            latest[row] = e.sent_at
+    return {row: local_time(at, zone) for row, at in latest.items()}
