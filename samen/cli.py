@@ -13,7 +13,7 @@ import typer
 from samen.runtime import prepare_prefect_env
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-STAGES = ("intake",)
+STAGES = ("intake", "selection")
 
 ConfigOption = Annotated[
     str | None, typer.Option("--config", help="samen.toml (default: $SAMEN_CONFIG, else built in).")
@@ -29,11 +29,12 @@ def fail(message: str) -> None:
 def known_errors() -> tuple[type[BaseException], ...]:
     """Return the errors that are infrastructure or input problems, not bugs."""
     from samen.config import ConfigError
+    from samen.gateways.mail import MailError
     from samen.gateways.sheets.base import SheetsError
     from samen.gateways.store import StoreError
     from samen.secret_refs import SecretMissingError
 
-    return (ConfigError, SheetsError, StoreError, SecretMissingError)
+    return (ConfigError, SheetsError, StoreError, SecretMissingError, MailError)
 
 
 @app.command()
@@ -46,9 +47,10 @@ def run(
     """Run one stage as a Prefect flow run."""
     if stage not in STAGES:
         fail(f"unknown stage {stage!r}; choose one of: {', '.join(STAGES)}.")
-    from samen.flows import intake as intake_module
+    from samen.flows.intake import intake
+    from samen.flows.selection import selection
 
-    flows = {"intake": intake_module.intake}
+    flows = {"intake": intake, "selection": selection}
     try:
         result = flows[stage](config_path=config, as_of=as_of, dry_run=dry_run)
     except known_errors() as exc:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from samen.demo.seed import DELFSHAVEN_EDIT, DELFSHAVEN_ROW, FORM_HEADERS, SEED_RESPONSES
+from samen.demo.seed import (
+    CORE_TANDEMS,
+    DELFSHAVEN_EDIT,
+    DELFSHAVEN_ROW,
+    FORM_HEADERS,
+    SEED_RESPONSES,
+)
 
 WORKBOOK = "programma-samen.xlsx"
 CONFIG = "samen.toml"
@@ -73,9 +79,56 @@ def apply_delfshaven_edit(folder: Path) -> bool:
         sheets.close()
 
 
+def fill_decisions(folder: Path) -> bool:
+    """Decide every undecided review row as a coordinator would: the seven kern, others kenniskring."""
+    from samen.config import load_config
+    from samen.testing.workbooks import edit_cells, tab_rows
+
+    config = load_config(folder / CONFIG)
+    tab, path = config.tabs["review"], config.workbook.path
+    rows = tab_rows(path, tab)
+    header = rows[0]
+    col = {h: header.index(h) + 1 for h in ("Aanmelding", "Initiatief", "Gemeente", "Besluit",
+                                             "Beoordeeld door", "Score")}
+    core = {(name, code) for name, code in CORE_TANDEMS}
+    edits: dict[tuple[int, int], str] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        cells = {h: (row[c - 1] if len(row) >= c else "") for h, c in col.items()}
+        if not cells["Aanmelding"] or cells["Besluit"]:
+            continue
+        code = cells["Gemeente"].rsplit("(", 1)[-1].rstrip(")")
+        kern = (cells["Initiatief"], code) in core
+        edits[(number, col["Besluit"])] = "kern" if kern else "kenniskring"
+        edits[(number, col["Beoordeeld door"])] = config.programme.coordinators[0]
+        edits[(number, col["Score"])] = "5" if kern else "3"
+    if edits:
+        edit_cells(path, tab, edits)
+    return bool(edits)
+
+
+def add_approvals(folder: Path) -> bool:
+    """Let the coordinators enter the current code in Vaststelling (once)."""
+    from samen.config import load_config
+    from samen.testing.workbooks import edit_cells, tab_rows
+
+    config = load_config(folder / CONFIG)
+    tab, path = config.tabs["approval"], config.workbook.path
+    rows = tab_rows(path, tab)
+    code = next((r[5] for r in rows if len(r) > 5 and r[4] == "Huidige code"), "")
+    if not code or any(len(r) > 2 and r[2] == code for r in rows[1:]):
+        return False
+    start = max(len([r for r in rows if r[:3] != ["", "", ""] and any(r[:3])]), 1) + 1
+    edits: dict[tuple[int, int], str] = {}
+    for i, who in enumerate(config.programme.coordinators[: config.programme.approvals_needed]):
+        edits.update({(start + i, 1): who, (start + i, 2): "28-11-2022", (start + i, 3): code})
+    edit_cells(path, tab, edits)
+    return True
+
+
 def run_demo(folder: Path, echo: Echo) -> None:
-    """Seed the demo once and run intake; the Delfshaven edit is applied (once) between runs."""
+    """Seed the demo once and run the flows; each human step is applied once, between runs."""
     from samen.flows.intake import intake
+    from samen.flows.selection import selection
 
     folder = folder.resolve()
     seeded = seed_demo(folder)
@@ -87,4 +140,10 @@ def run_demo(folder: Path, echo: Echo) -> None:
         echo("Reactie van Welzijnscoöperatie Delfshaven bewerkt: Gemeente = Rotterdam")
         second = intake(config_path=config)
         echo(f"intake na bewerking: {second}")
+    if fill_decisions(folder):
+        echo("Besluiten ingevuld: 7 kern, de andere geldige aanmeldingen kenniskring")
+        echo(f"selectie: {selection(config_path=config)}")
+    if add_approvals(folder):
+        echo("Twee coördinatoren hebben de huidige code ingevuld bij Vaststelling")
+    echo(f"selectie: {selection(config_path=config)}")
     echo(f"Werkmap: {folder / WORKBOOK}")

@@ -27,3 +27,11 @@ SIGNALS_KEY = "Kenmerk"
 # Status and Opmerking are the coordinators'; the pipeline only starts Status as "open".
 SIGNALS_HEADERS = ("Datum", "Soort", "Betreft", "Toelichting", "Status", "Opmerking", "Kenmerk")
 SIGNALS_PIPELINE = ("Datum", "Soort", "Betreft", "Toelichting")
+
+APPROVAL_HEADERS = ("Coördinator", "Datum", "Code")
+APPROVAL_SUMMARY_COLUMN = 5  # E: labels, F: values (the pipeline's part of Vaststelling)
+
+PARTICIPANTS_KEY = ("Aanmelding", "Kant")
+PARTICIPANTS_HEADERS = ("Aanmelding", "Initiatief", "Gemeente", "Rol", "Naam", "E-mail", "Kant",
+                        "Aanwezig")
+PARTICIPANTS_SELECTION = ("Aanmelding", "Initiatief", "Gemeente", "Rol", "Naam", "E-mail", "Kant")

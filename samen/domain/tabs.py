@@ -73,21 +73,23 @@ def reconcile_tab(
     tab: str,
     rows: Sequence[Sequence[str]],
     columns: Mapping[str, int],
-    key_header: str,
+    key_header: str | tuple[str, ...],
     desired: Mapping[str, Mapping[str, str]],
     initial: Mapping[str, str] | None = None,
 ) -> Reconciliation:
     """Return the cell blocks that make the pipeline's columns say what desired says.
 
-    desired maps a row key (the value in key_header) to the pipeline-owned cells of that row.
+    desired maps a row key (the value in key_header, or the values of several key headers joined
+    with "|", whose cells the desired row then names) to the pipeline-owned cells of that row.
     Rows are located by key; new keys are appended below the last row. Only headers named in
     desired rows are written, so human columns are never touched; `initial` gives values for
     cells of new rows only (such as a human Status column that starts as "open").
     """
-    key_col = columns[key_header]
+    key_cols = [columns[h] for h in ((key_header,) if isinstance(key_header, str) else key_header)]
     located: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):
-        key = row[key_col - 1].strip() if len(row) >= key_col else ""
+        parts = [row[c - 1].strip() if len(row) >= c else "" for c in key_cols]
+        key = "|".join(parts) if all(parts) else ""
         if key and key not in located:
             located[key] = number
     next_row = max(len(rows) + 1, 2)
@@ -95,7 +97,8 @@ def reconcile_tab(
     added = changed = 0
     for key, cells in desired.items():
         wanted = {columns[h]: sheet_text(v) for h, v in cells.items()}
-        wanted[key_col] = key
+        if isinstance(key_header, str):
+            wanted[key_cols[0]] = key
         found = located.get(key)
         is_new = found is None
         current: Sequence[str] = ()

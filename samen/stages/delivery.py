@@ -106,11 +106,12 @@ def deliver(
     now: datetime,
     optouts: Collection[str] = (),
     dry_run: bool = False,
+    only_new: bool = False,
 ) -> DeliveryReport:
-    """Record new messages in the ledger and send every message not yet delivered."""
+    """Record new messages in the ledger and send every message not yet delivered (or only these)."""
     report = DeliveryReport()
     known = store.ledger.entries()
-    new = prepare(planned, known, config, renderer, now, {o.lower() for o in optouts})
+    new = prepare(planned, known, config, renderer, now, {o.strip().lower() for o in optouts})
     for message, row in new:
         report.rows.append(row)
         report.held += message.status == HELD
@@ -118,7 +119,8 @@ def deliver(
         report.waiting = sum(1 for e in known.values() if e.status == PLANNED)
         return report
     report.recorded = store.ledger.record([m for m, _r in new], now)
-    send_pending(store, mail, config, as_of, now, report)
+    send_pending(store, mail, config, as_of, now, report,
+                 only={m.key for m, _r in new} if only_new else None)
     return report
 
 
@@ -167,10 +169,10 @@ def prepare(
 
 def send_pending(
     store: Store, mail: MailGateway, config: Config, as_of: date, now: datetime,
-    report: DeliveryReport,
+    report: DeliveryReport, only: Collection[str] | None = None,
 ) -> None:
-    """Send the ledger's planned messages over one session, within the daily cap."""
-    pending = store.ledger.pending()
+    """Send the ledger's planned messages (or those keys only) over one session, within the cap."""
+    pending = [p for p in store.ledger.pending() if only is None or p[0].key in only]
     rows = {r.key: r for r in report.rows}
     if not pending:
         return

@@ -75,16 +75,17 @@ def run_messaging(
     known.update(s.key for s in fresh)
     mails = [*planned, *signal_mails(config, fresh)]
 
-    def send(batch: Sequence[PlannedMail]) -> DeliveryReport:
+    def send(batch: Sequence[PlannedMail], only_new: bool = False) -> DeliveryReport:
         return deliver(batch, config=config, store=store, mail=mail, renderer=renderer,
-                       as_of=as_of, now=now, optouts=optouts, dry_run=dry_run)
+                       as_of=as_of, now=now, optouts=optouts, dry_run=dry_run, only_new=only_new)
 
     report = send(mails)
     if not dry_run:
         problems = [s for s in delivery_signals(store.ledger.entries(), as_of) if s.key not in known]
         if problems:
             added += store.ledger.record_signals(problems, now)
-            merge(report, send(signal_mails(config, problems)))
+            # Only the new signal mails: the first pass already tried everything else pending.
+            merge(report, send(signal_mails(config, problems), only_new=True))
     result = MessagingResult(report=report, signals_added=added)
     path = write_manifest(manifest_folder(config.mail.outbox_path), report.rows, now, stage, dry_run)
     result.manifest = str(path) if path else ""
@@ -125,7 +126,7 @@ def merge(into: DeliveryReport, other: DeliveryReport) -> None:
     into.sent += other.sent
     into.failed += other.failed
     into.held += other.held
-    into.waiting = other.waiting
+    into.waiting += other.waiting
     into.stopped = into.stopped or other.stopped
     into.rows.extend(other.rows)
 

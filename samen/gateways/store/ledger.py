@@ -90,8 +90,9 @@ class Ledger:
                  "sent_day": None}
                 for i, m in enumerate(new, start=1)
             ]
-            result = conn.execute(_insert_ignoring_duplicates(conn, messages, "key"), rows)
-            return int(result.rowcount or 0)
+            # Count the RETURNING rows: psycopg's executemany reports rowcount -1.
+            insert = _insert_ignoring_duplicates(conn, messages, "key").returning(messages.c.key)
+            return len(conn.execute(insert, rows).all())
 
     def pending(self) -> list[tuple[LedgerEntry, bytes]]:
         """Return the messages planned but not yet delivered, oldest first, with their content."""
@@ -135,8 +136,8 @@ class Ledger:
             rows = [{"key": s.key, "seq": start + i, "kind": s.kind, "subject": s.subject,
                      "explanation": s.explanation, "raised_on": s.raised_on, "raised_at": now}
                     for i, s in enumerate(new, start=1)]
-            result = conn.execute(_insert_ignoring_duplicates(conn, signals, "key"), rows)
-            return int(result.rowcount or 0)
+            insert = _insert_ignoring_duplicates(conn, signals, "key").returning(signals.c.key)
+            return len(conn.execute(insert, rows).all())
 
     def _update(self, key: str, **values: Any) -> None:
         with self.engine.begin() as conn:

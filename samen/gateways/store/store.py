@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 
 from samen.domain.records import Application, AuditEntry, ResponseVersion
 from samen.gateways.store.ledger import Ledger
+from samen.gateways.store.selection import SelectionStore
 from samen.gateways.store.tables import applications, audit_log, response_versions
 
 # At DEBUG SQLAlchemy would log bound parameters (people's addresses): keep it quiet.
@@ -51,6 +52,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.ledger = Ledger(self.engine)
+        self.selection = SelectionStore(self.engine)
 
     def close(self) -> None:
         """Release the connection pool."""

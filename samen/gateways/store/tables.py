@@ -79,3 +79,25 @@ signals = sa.Table(
     sa.Column("raised_on", sa.Date, nullable=False),
     sa.Column("raised_at", sa.DateTime, nullable=False),
 )
+
+# One row per approved code: the decisions it covered and who approved it.
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("code", sa.String(20), nullable=False, unique=True),
+    sa.Column("decisions", sa.JSON, nullable=False),
+    sa.Column("coordinators", sa.JSON, nullable=False),
+    sa.Column("approved_on", sa.Date, nullable=False),
+    sa.Column("approved_at", sa.DateTime, nullable=False),
+)
+
+# The decision in force per application, and the approval that made it so.
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("application_id", sa.String(64), primary_key=True),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("approval_seq", sa.Integer, nullable=False),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+)
