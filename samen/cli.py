@@ -13,7 +13,7 @@ import typer
 from samen.runtime import prepare_prefect_env
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-STAGES = ("intake", "selection")
+STAGES = ("intake", "selection", "invitations", "attendance")
 
 ConfigOption = Annotated[
     str | None, typer.Option("--config", help="samen.toml (default: $SAMEN_CONFIG, else built in).")
@@ -47,10 +47,13 @@ def run(
     """Run one stage as a Prefect flow run."""
     if stage not in STAGES:
         fail(f"unknown stage {stage!r}; choose one of: {', '.join(STAGES)}.")
+    from samen.flows.attendance import attendance
     from samen.flows.intake import intake
+    from samen.flows.invitations import invitations
     from samen.flows.selection import selection
 
-    flows = {"intake": intake, "selection": selection}
+    flows = {"intake": intake, "selection": selection, "invitations": invitations,
+             "attendance": attendance}
     try:
         result = flows[stage](config_path=config, as_of=as_of, dry_run=dry_run)
     except known_errors() as exc:

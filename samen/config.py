@@ -89,6 +89,7 @@ class MailConfig:
     from_name: str
     reply_to: str
     daily_cap: int
+    calendar_method: str
     outbox_path: Path
     smtp: SmtpConfig
 
@@ -211,6 +212,7 @@ def build_config(data: dict[str, Any], base: Path, source: str) -> Config:
             from_name=want_str(m, "mail.from_name"),
             reply_to=want_email(m, "mail.reply_to"),
             daily_cap=want_int(m, "mail.daily_cap", 1, 1_000_000),
+            calendar_method=want_choice(m, "mail.calendar_method", ("PUBLISH", "REQUEST")),
             outbox_path=want_path(m["outbox"], "mail.outbox.path", base),
             smtp=SmtpConfig(
                 host=str(smtp.get("host", "")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from samen.demo.programme import Step
 from samen.demo.seed import (
     CORE_TANDEMS,
     DELFSHAVEN_EDIT,
@@ -125,25 +126,104 @@ def add_approvals(folder: Path) -> bool:
     return True
 
 
+def seed_meetings(folder: Path) -> bool:
+    """Enter the eight meetings in Bijeenkomsten (once), as the coordinators would."""
+    from samen.config import load_config
+    from samen.demo.programme import meeting_rows
+    from samen.testing.workbooks import edit_cells, tab_rows
+
+    config = load_config(folder / CONFIG)
+    tab, path = config.tabs["meetings"], config.workbook.path
+    if len(tab_rows(path, tab)) > 1:
+        return False
+    rows = meeting_rows()
+    edit_cells(path, tab, {(r, c): v for r, row in enumerate(rows, start=1)
+                           for c, v in enumerate(row, start=1) if v})
+    return True
+
+
+def act(folder: Path, step: Step) -> bool:
+    """Do what people do on a demo day (move a meeting, send apologies, mark attendance)."""
+    from samen.config import load_config
+    from samen.demo.programme import MOVED_TO, excuses, pick
+    from samen.testing.workbooks import edit_cells, tab_rows
+
+    config = load_config(folder / CONFIG)
+    path = config.workbook.path
+    meetings_tab, sign_in = config.tabs["meetings"], config.tabs["attendance"]
+    meetings = tab_rows(path, meetings_tab)
+    head = meetings[0]
+    number = next(i for i, r in enumerate(meetings[1:], start=2) if r and r[0] == step.nr)
+    row = meetings[number - 1] + [""] * len(head)
+    if step.action == "move":
+        col = head.index("Datum") + 1
+        if row[col - 1] == MOVED_TO:
+            return False
+        edit_cells(path, meetings_tab, {(number, col): MOVED_TO})
+        return True
+    done = head.index("Aanwezigheid compleet") + 1
+    if row[done - 1] == "ja":
+        return False
+    rows = tab_rows(path, sign_in)
+    at = {h: rows[0].index(h) + 1 for h in ("Bijeenkomst", "E-mail", "Organisatie", "Status")}
+    edits: dict[tuple[int, int], str] = {}
+    for n, r in enumerate(rows[1:], start=2):
+        cells = {h: (r[c - 1] if len(r) >= c else "") for h, c in at.items()}
+        if cells["Bijeenkomst"] != step.nr or cells["Status"]:
+            continue
+        if step.action == "excuse" and excuses(step.nr, cells["E-mail"]):
+            edits[(n, at["Status"])] = "afgemeld"
+        elif step.action == "attend":
+            edits[(n, at["Status"])] = pick(step.nr, cells["E-mail"], cells["Organisatie"], False)
+    if edits:
+        edit_cells(path, sign_in, edits)
+    if step.action == "attend":
+        edit_cells(path, meetings_tab, {
+            (number, done): "ja",
+            (number, head.index("Materiaal") + 1): f"https://example.org/samen/bijeenkomst-{step.nr}"})
+    return bool(edits) or step.action == "attend"
+
+
 def run_demo(folder: Path, echo: Echo) -> None:
-    """Seed the demo once and run the flows; each human step is applied once, between runs."""
+    """Seed the demo once and replay the programme; each human step is applied once."""
+    from samen.config import load_config
+    from samen.demo.programme import calendar
+    from samen.flows.attendance import attendance
     from samen.flows.intake import intake
+    from samen.flows.invitations import invitations
     from samen.flows.selection import selection
 
     folder = folder.resolve()
     seeded = seed_demo(folder)
     config = str(folder / CONFIG)
     echo(f"Demo in {folder} ({'nieuw aangemaakt' if seeded else 'bestaat al; niets opnieuw gezaaid'})")
-    first = intake(config_path=config)
-    echo(f"intake: {first}")
+    echo(f"intake: {brief(intake(config_path=config, as_of='2022-10-31'))}")
     if apply_delfshaven_edit(folder):
         echo("Reactie van Welzijnscoöperatie Delfshaven bewerkt: Gemeente = Rotterdam")
-        second = intake(config_path=config)
-        echo(f"intake na bewerking: {second}")
+    echo(f"intake: {brief(intake(config_path=config, as_of='2022-11-01'))}")
     if fill_decisions(folder):
         echo("Besluiten ingevuld: 7 kern, de andere geldige aanmeldingen kenniskring")
-        echo(f"selectie: {selection(config_path=config)}")
+    echo(f"selectie: {brief(selection(config_path=config, as_of='2022-11-25'))}")
     if add_approvals(folder):
         echo("Twee coördinatoren hebben de huidige code ingevuld bij Vaststelling")
-    echo(f"selectie: {selection(config_path=config)}")
+    echo(f"selectie: {brief(selection(config_path=config, as_of='2022-11-28'))}")
+    if seed_meetings(folder):
+        echo("De acht bijeenkomsten staan in Bijeenkomsten")
+    p = load_config(config).programme
+    for step in calendar(p.invite_days_before, p.reminder_days_before):
+        acted = act(folder, step) if step.action in ("move", "excuse", "attend") else False
+        day = step.day.isoformat()
+        if step.action in ("invite", "move"):
+            echo(f"{day} uitnodigingen: {brief(invitations(config_path=config, as_of=day))}")
+        elif step.action == "attend":
+            echo(f"{day} aanwezigheid{' (ingevuld)' if acted else ''}: "
+                 f"{brief(attendance(config_path=config, as_of=day))}")
     echo(f"Werkmap: {folder / WORKBOOK}")
+
+
+def brief(summary: dict[str, object]) -> str:
+    """Return the interesting counts of a flow's summary on one line."""
+    keys = ("new_applications", "invalid_versions", "approved", "announced", "changed",
+            "invitations", "reminders", "changes", "meetings_processed", "messages_sent",
+            "signals_added")
+    return ", ".join(f"{k}={summary[k]}" for k in keys if summary.get(k))

@@ -35,3 +35,10 @@ PARTICIPANTS_KEY = ("Aanmelding", "Kant")
 PARTICIPANTS_HEADERS = ("Aanmelding", "Initiatief", "Gemeente", "Rol", "Naam", "E-mail", "Kant",
                         "Aanwezig")
 PARTICIPANTS_SELECTION = ("Aanmelding", "Initiatief", "Gemeente", "Rol", "Naam", "E-mail", "Kant")
+
+MEETINGS_HEADERS = ("Nr", "Datum", "Begin", "Einde", "Titel", "Locatie", "Adres", "Doelgroep",
+                    "Status", "Materiaal", "Aanwezigheid compleet")
+ATTENDANCE_KEY = ("Bijeenkomst", "E-mail")
+ATTENDANCE_HEADERS = ("Bijeenkomst", "Naam", "E-mail", "Organisatie", "Rol", "Status", "Opmerking")
+ATTENDANCE_PIPELINE = ("Bijeenkomst", "Naam", "E-mail", "Organisatie", "Rol")
+ATTENDANCE_STATUSES = ("aanwezig", "afgemeld", "afwezig")

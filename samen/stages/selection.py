@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
@@ -14,10 +14,16 @@ from samen.domain.layouts import (
     APPROVAL_SUMMARY_COLUMN,
     PARTICIPANTS_HEADERS,
     PARTICIPANTS_KEY,
+    PARTICIPANTS_SELECTION,
     REVIEW_HEADERS,
     REVIEW_KEY,
 )
-from samen.domain.selection import evaluate_approval, read_decisions, summary_cells
+from samen.domain.selection import (
+    ApprovalState,
+    evaluate_approval,
+    read_decisions,
+    summary_cells,
+)
 from samen.domain.tabs import contiguous_blocks, header_index, reconcile_tab
 from samen.gateways.mail import MailConnectionError, MailGateway
 from samen.gateways.sheets.base import CellBlock, SheetsGateway, TabSpec
@@ -97,27 +103,34 @@ def run_selection(
     entries = approval_entries(snapshot[t["approval"]], columns["approval"])
     approvals = store.selection.approvals()
     p = config.programme
-    state = evaluate_approval(decided, len(apps) - len(decided), entries, p.coordinators,
-                              p.approvals_needed, p.kern_capacity,
-                              approvals[-1].code if approvals else "")
+
+    def evaluate(done: list[Approval]) -> ApprovalState:
+        return evaluate_approval(decided, len(apps) - len(decided), entries, p.coordinators,
+                                 p.approvals_needed, p.kern_capacity, done[-1].code if done else "")
+
+    state = evaluate(approvals)
     recorded, changed = False, list[str]()
     if state.approved and not dry_run and state.code not in {a.code for a in approvals}:
         _seq, changed = store.selection.approve(state.code, decided, state.approvers, as_of, moment)
         recorded = True
         approvals = store.selection.approvals()
+        state = evaluate(approvals)  # the notes must not call the code just approved "earlier"
     in_force = store.selection.decisions()
     messaging = run_messaging(
         config, stage="selection", store=store, mail=mail, renderer=Renderer(p.language),
         snapshot=snapshot, planned=decision_letters(in_force, current),
         signals=change_signals(in_force, decided, current, as_of), as_of=as_of, now=moment,
         dry_run=dry_run)
+    part_cols = [columns["participants"][h] for h in PARTICIPANTS_KEY]
+    listed = {"|".join(r[c - 1].strip() if len(r) >= c else "" for c in part_cols)
+              for r in snapshot[t["participants"]][1:]}
     blocks = [
         *reconcile_tab(t["review"], snapshot[t["review"]], columns["review"], REVIEW_KEY,
                        {a: {"Problemen": "\n".join(r.problems)} for a, r in read.items()}).blocks,
         *summary_blocks(t["approval"], snapshot[t["approval"]],
                         summary_cells(state, approved_text(state.code, approvals))),
         *reconcile_tab(t["participants"], snapshot[t["participants"]], columns["participants"],
-                       PARTICIPANTS_KEY, register_rows(in_force, current)).blocks,
+                       PARTICIPANTS_KEY, register_rows(in_force, current, listed)).blocks,
         *messaging.blocks,
     ]
     if not dry_run:
@@ -207,13 +220,19 @@ def change_signals(
 
 
 def register_rows(
-    in_force: Mapping[str, Decision], current: Mapping[str, Mapping[str, str]]
+    in_force: Mapping[str, Decision], current: Mapping[str, Mapping[str, str]],
+    listed: Collection[str] = (),
 ) -> dict[str, dict[str, str]]:
-    """Return the Deelnemers rows: both contacts of every kern and kenniskring tandem."""
+    """Return the Deelnemers rows: both contacts of every kern and kenniskring tandem.
+
+    A listed row ("Aanmelding|Kant") of a tandem now afgewezen is emptied: it left the register.
+    """
     out: dict[str, dict[str, str]] = {}
     for app_id in sorted(in_force):
         d, n = in_force[app_id], current.get(app_id, {})
         if d.decision == "afgewezen":
+            out.update({f"{app_id}|{kant}": dict.fromkeys(PARTICIPANTS_SELECTION, "")
+                        for _side, kant in SIDES if f"{app_id}|{kant}" in listed})
             continue
         for side, kant in SIDES:
             out[f"{app_id}|{kant}"] = {

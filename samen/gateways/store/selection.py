@@ -9,7 +9,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from samen.domain.records import AuditEntry
-from samen.gateways.store.tables import approvals, audit_log, decisions
+from samen.gateways.store.store_util import write_audit
+from samen.gateways.store.tables import approvals, decisions
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,5 @@ class SelectionStore:
             entries = [AuditEntry("selection", "selection_approved", code, {
                 "approval": seq, "coordinators": list(coordinators), "decided": len(covered),
                 "changed": changed})]
-            conn.execute(sa.insert(audit_log), [
-                {"at": now, "actor": e.actor, "action": e.action, "subject": e.subject,
-                 "detail": e.detail} for e in entries])
+            write_audit(conn, entries, now)
             return seq, changed

@@ -17,7 +17,9 @@ from alembic.script import ScriptDirectory
 
 from samen.domain.records import Application, AuditEntry, ResponseVersion
 from samen.gateways.store.ledger import Ledger
+from samen.gateways.store.meetings import MeetingStore
 from samen.gateways.store.selection import SelectionStore
+from samen.gateways.store.store_util import write_audit
 from samen.gateways.store.tables import applications, audit_log, response_versions
 
 # At DEBUG SQLAlchemy would log bound parameters (people's addresses): keep it quiet.
@@ -53,6 +55,7 @@ class Store:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.ledger = Ledger(self.engine)
         self.selection = SelectionStore(self.engine)
+        self.meetings = MeetingStore(self.engine)
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -139,16 +142,6 @@ class Store:
             q = q.where(audit_log.c.action == action)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
-
-
-def write_audit(conn: sa.Connection, audit: Sequence[AuditEntry], now: datetime) -> None:
-    """Append audit entries on an open transaction."""
-    if audit:
-        conn.execute(sa.insert(audit_log), [
-            {"at": now, "actor": e.actor, "action": e.action, "subject": e.subject,
-             "detail": e.detail}
-            for e in audit
-        ])
 
 
 def _version_row(v: ResponseVersion, now: datetime) -> dict[str, Any]:

@@ -101,3 +101,28 @@ decisions = sa.Table(
     sa.Column("approval_seq", sa.Integer, nullable=False),
     sa.Column("changed_at", sa.DateTime, nullable=False),
 )
+
+# A meeting as last announced: its calendar SEQUENCE and the details people were told.
+meetings = sa.Table(
+    "meetings",
+    metadata,
+    sa.Column("nr", sa.String(20), primary_key=True),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("announced_on", sa.Date, nullable=False),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+)
+
+# Attendance per meeting per address, as recorded from a complete Aanwezigheid list.
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    sa.Column("meeting_nr", sa.String(20), primary_key=True),
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("applications", sa.JSON, nullable=False),
+    sa.Column("side", sa.String(20), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,25 @@
+"""Attendance flow (daily): process complete sign-in lists, send follow-ups, update the register."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from samen.artifacts import publish_summary
+from samen.config import load_config
+from samen.runtime import open_gateways, parse_as_of
+from samen.stages.attendance import run_attendance
+
+
+@flow(name="attendance", log_prints=False)
+def attendance(
+    config_path: str | None = None, as_of: str | None = None, dry_run: bool = False
+) -> dict[str, object]:
+    """Record attendance of past meetings marked complete and send each follow-up once."""
+    config = load_config(config_path)
+    day = parse_as_of(as_of, config)
+    with open_gateways(config) as gw:
+        summary = run_attendance(
+            config, sheets=gw.sheets, store=gw.store, mail=gw.mail, as_of=day, dry_run=dry_run
+        )
+    publish_summary("attendance", summary.as_dict())
+    return summary.as_dict()
