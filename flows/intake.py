@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from prefect import flow
 
+from samen.alerts import notify_failure
 from samen.artifacts import publish_summary
 from samen.config import load_config
 from samen.runtime import open_gateways, parse_as_of
 from samen.stages.intake import run_intake
 
 
-@flow(name="intake", log_prints=False)
+@flow(name="intake", log_prints=False, on_failure=[notify_failure])
 def intake(
     config_path: str | None = None, as_of: str | None = None, dry_run: bool = False
 ) -> dict[str, object]:

@@ -109,6 +109,19 @@ def preview(
     typer.echo(f"HTML: {out}")
 
 
+@app.command()
+def serve(
+    project: Annotated[Path, typer.Option("--project", help="Folder with prefect.yaml.")] = Path("."),
+) -> None:
+    """Serve every deployment of prefect.yaml with its schedule in this one process."""
+    from samen.schedules import serve_all
+
+    try:
+        serve_all(project)
+    except known_errors() as exc:
+        fail(str(exc))
+
+
 def main() -> None:
     """Entry point of the `samen` console script."""
     prepare_prefect_env()
