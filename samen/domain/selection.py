@@ -58,11 +58,17 @@ def read_decisions(
     return out
 
 
-def selection_code(decided: Mapping[str, str]) -> str:
-    """Return the short fingerprint of all decided rows (changes when any decision changes)."""
+def selection_code(decided: Mapping[str, str], salt: int = 0) -> str:
+    """Return the short fingerprint of all decided rows (changes when any decision changes).
+
+    salt is the number of the latest approval of *other* decisions (see code_salt): a return to
+    decisions approved before gets a new code, so old entries in Vaststelling do not approve it.
+    """
     if not decided:
         return ""
     text = "\n".join(f"{app}={decided[app]}" for app in sorted(decided))
+    if salt:
+        text += f"\n#{salt}"
     digest = base64.b32encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
     return f"{digest[:3]}-{digest[3:6]}"
 
@@ -86,12 +92,17 @@ class ApprovalState:
     notes: list[str] = field(default_factory=list)
 
 
+def code_salt(decided: Mapping[str, str], history: Sequence[tuple[int, Mapping[str, str]]]) -> int:
+    """Return the number of the latest approval (seq, decisions) whose decisions differ."""
+    return max((seq for seq, covered in history if dict(covered) != dict(decided)), default=0)
+
+
 def evaluate_approval(
     decided: Mapping[str, str], undecided: int, entries: Sequence[tuple[str, str]],
-    coordinators: Collection[str], needed: int, capacity: int, last_code: str,
+    coordinators: Collection[str], needed: int, capacity: int, last_code: str, salt: int = 0,
 ) -> ApprovalState:
     """Return whether enough distinct coordinators entered the current code, within capacity."""
-    code = selection_code(decided)
+    code = selection_code(decided, salt)
     counts = {d: sum(1 for v in decided.values() if v == d) for d in DECISIONS}
     lowered = {c.lower() for c in coordinators}
     approvers: list[str] = []

@@ -20,6 +20,7 @@ from samen.domain.layouts import (
 )
 from samen.domain.selection import (
     ApprovalState,
+    code_salt,
     evaluate_approval,
     read_decisions,
     summary_cells,
@@ -105,12 +106,15 @@ def run_selection(
     p = config.programme
 
     def evaluate(done: list[Approval]) -> ApprovalState:
+        salt = code_salt(decided, [(a.seq, a.decisions) for a in done])
         return evaluate_approval(decided, len(apps) - len(decided), entries, p.coordinators,
-                                 p.approvals_needed, p.kern_capacity, done[-1].code if done else "")
+                                 p.approvals_needed, p.kern_capacity, done[-1].code if done else "",
+                                 salt)
 
     state = evaluate(approvals)
     recorded, changed = False, list[str]()
-    if state.approved and not dry_run and state.code not in {a.code for a in approvals}:
+    latest = approvals[-1].code if approvals else ""
+    if state.approved and not dry_run and state.code != latest:
         _seq, changed = store.selection.approve(state.code, decided, state.approvers, as_of, moment)
         recorded = True
         approvals = store.selection.approvals()
@@ -162,10 +166,13 @@ def approval_entries(rows: list[list[str]], columns: Mapping[str, int]) -> list[
 
 
 def approved_text(code: str, approvals: list[Approval]) -> str:
-    """Return the Goedgekeurd value: when and by whom the current code was approved, or nee."""
-    for a in approvals:
-        if a.code == code:
-            return f"ja, op {a.approved_on.strftime('%d-%m-%Y')} door {', '.join(a.coordinators)}"
+    """Return the Goedgekeurd value: when and by whom the current code was approved, or nee.
+
+    Only the latest approval counts: a return to an earlier set of decisions needs approving again.
+    """
+    if approvals and approvals[-1].code == code:
+        a = approvals[-1]
+        return f"ja, op {a.approved_on.strftime('%d-%m-%Y')} door {', '.join(a.coordinators)}"
     return "nee"
 
 

@@ -325,3 +325,24 @@ def test_tandem_rejected_after_approval_leaves_register(workbook_config: MakeCon
     register = records(tab_rows(config.workbook.path, "Deelnemers"))
     assert sorted(r["Aanmelding"] for r in register if r["Aanmelding"]) == [APP2, APP2]
     assert select(config).cells_written == 0
+
+
+def test_return_to_an_earlier_code_needs_approval_again(workbook_config: MakeConfig) -> None:
+    """kern -> kenniskring -> kern: the old code needs approving again and then the kern letters go."""
+    config = prepare(workbook_config, 2)
+    decide(config, {APP1: "kern", APP2: "kenniskring"})
+    select(config)
+    first = approve(config, C1, C2)
+    assert first.approval_recorded
+    decide(config, {APP1: "kenniskring"}, by=C2)
+    select(config)
+    assert approve(config, C1, C2).approval_recorded
+    decide(config, {APP1: "kern"})
+    back = select(config)
+    assert back.code != first.code and not back.approved  # the old entries do not approve it
+    assert summary(config)["Goedgekeurd"] == "nee"
+    again = approve(config, C1, C2)
+    assert again.approval_recorded and again.decisions_changed == 1
+    kern_letters = [s for s in sent(config) if s[0] == "besluit-kern" and s[1] == APP1]
+    assert len(kern_letters) == 4  # the first pair and, after the return, a second pair
+    assert summary(config)["Goedgekeurd"].startswith("ja")

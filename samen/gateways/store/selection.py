@@ -60,10 +60,12 @@ class SelectionStore:
     ) -> tuple[int, list[str]]:
         """Record an approval and put its decisions in force; return its seq and the changed ids."""
         with self.engine.begin() as conn:
-            existing = conn.execute(
-                sa.select(approvals.c.seq).where(approvals.c.code == code)).scalar_one_or_none()
-            if existing is not None:
-                return int(existing), []
+            # Only a code that differs from the latest approval is new: a return to an earlier
+            # set of decisions is approved (and its letters sent) again.
+            latest = conn.execute(sa.select(approvals.c.seq, approvals.c.code)
+                                  .order_by(approvals.c.seq.desc()).limit(1)).first()
+            if latest is not None and latest.code == code:
+                return int(latest.seq), []
             seq = int(conn.execute(
                 sa.select(sa.func.coalesce(sa.func.max(approvals.c.seq), 0))).scalar_one()) + 1
             conn.execute(sa.insert(approvals).values(

@@ -85,7 +85,7 @@ approvals = sa.Table(
     "approvals",
     metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("code", sa.String(20), nullable=False, unique=True),
+    sa.Column("code", sa.String(20), nullable=False, index=True),
     sa.Column("decisions", sa.JSON, nullable=False),
     sa.Column("coordinators", sa.JSON, nullable=False),
     sa.Column("approved_on", sa.Date, nullable=False),
