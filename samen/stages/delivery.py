@@ -199,24 +199,27 @@ def send_pending(
                     continue
                 opened = True
             envelope = Envelope(entry.message_id, config.mail.from_address, entry.recipient)
-            try:
-                mail.send_raw(content, envelope)
-            except PermanentDeliveryError as exc:
-                store.ledger.mark_failed(entry.key, exc.describe())
-                rows[entry.key] = _with(row, "mislukt", "geweigerd", exc.describe())
-                report.failed += 1
-                continue
-            except TemporaryDeliveryError as exc:
-                store.ledger.note_attempt(entry.key, exc.describe())
-                rows[entry.key] = _with(row, "wacht", "tijdelijke fout", exc.describe())
-                report.waiting += 1
-                continue
-            except MailConnectionError as exc:
-                report.stopped = str(exc)
-                rows[entry.key] = _with(row, "wacht", "verbinding", str(exc))
-                report.waiting += 1
-                continue
-            store.ledger.mark_sent(entry.key, now, as_of)
+            with store.ledger.claim(entry.key) as claim:
+                if claim is None:  # sent meanwhile, or being sent by a concurrent run
+                    continue
+                try:
+                    mail.send_raw(content, envelope)
+                except PermanentDeliveryError as exc:
+                    claim.mark_failed(exc.describe())
+                    rows[entry.key] = _with(row, "mislukt", "geweigerd", exc.describe())
+                    report.failed += 1
+                    continue
+                except TemporaryDeliveryError as exc:
+                    claim.note_attempt(exc.describe())
+                    rows[entry.key] = _with(row, "wacht", "tijdelijke fout", exc.describe())
+                    report.waiting += 1
+                    continue
+                except MailConnectionError as exc:
+                    report.stopped = str(exc)
+                    rows[entry.key] = _with(row, "wacht", "verbinding", str(exc))
+                    report.waiting += 1
+                    continue
+                claim.mark_sent(now, as_of)
             rows[entry.key] = _with(row, "verstuurd", "", "")
             report.sent += 1
             room -= 1

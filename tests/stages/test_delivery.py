@@ -18,7 +18,7 @@ from samen.gateways.mail import MailGateway
 from samen.gateways.mail.smtp import SmtpMail
 from samen.gateways.sheets.base import CellBlock
 from samen.gateways.store import Store
-from samen.gateways.store.ledger import Ledger, LedgerEntry
+from samen.gateways.store.ledger import Claim, LedgerEntry
 from samen.rendering import COMMON_KEYS, Renderer, example_context
 from samen.stages.delivery import DeliveryReport, PlannedMail, deliver
 from samen.stages.messaging import MessagingResult, messaging_tab_specs, run_messaging
@@ -160,15 +160,15 @@ def test_crash_after_handover_resends_same_message(make_config: Callable[..., Co
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Die after the server took message 3 but before the commit: the re-run sends it again, same bytes."""
     config = make_config(server.port)
-    original, calls = Ledger.mark_sent, []
+    original, calls = Claim.mark_sent, []
 
-    def dying(self: Ledger, key: str, at: datetime, day: date) -> None:
-        calls.append(key)
+    def dying(self: Claim, at: datetime, day: date) -> None:
+        calls.append(self.key)
         if len(calls) == 3:
             raise Crash
-        original(self, key, at, day)
+        original(self, at, day)
 
-    monkeypatch.setattr(Ledger, "mark_sent", dying)
+    monkeypatch.setattr(Claim, "mark_sent", dying)
     with pytest.raises(Crash):
         run(config, store, mails(10))
     monkeypatch.undo()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -101,18 +102,26 @@ class Ledger:
         with self.engine.connect() as conn:
             return [(_entry(r), bytes(r["content"] or b"")) for r in conn.execute(q).mappings()]
 
-    def mark_sent(self, key: str, at: datetime, day: date) -> None:
-        """Record a delivered message (the durable commit that prevents a second send)."""
-        self._update(key, status=SENT, sent_at=at, sent_day=day, reason="",
-                     attempts=messages.c.attempts + 1)
+    @contextmanager
+    def claim(self, key: str) -> Iterator[Claim | None]:
+        """Claim a planned message for sending; None when it is done or another run holds it.
 
-    def mark_failed(self, key: str, reason: str) -> None:
-        """Record a permanent refusal (e.g. 550): never retried."""
-        self._update(key, status=FAILED, reason=reason, attempts=messages.c.attempts + 1)
-
-    def note_attempt(self, key: str, reason: str) -> None:
-        """Record a temporary failure; the message stays planned for the next run."""
-        self._update(key, reason=reason, attempts=messages.c.attempts + 1)
+        The claim is one transaction that ends with the message's new state: on PostgreSQL the
+        row is locked (SELECT ... FOR UPDATE SKIP LOCKED, so a concurrent run skips it), on
+        SQLite the write lock is taken first (a concurrent run waits, then sees it sent). If the
+        process dies while sending, the transaction never commits and the message stays planned.
+        """
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                q = sa.select(messages.c.status).where(messages.c.key == key)
+                row = conn.execute(q.with_for_update(skip_locked=True)).first()
+                mine = row is not None and row.status == PLANNED
+            else:
+                touched = conn.execute(sa.update(messages).where(
+                    (messages.c.key == key) & (messages.c.status == PLANNED)
+                ).values(reason=messages.c.reason))
+                mine = touched.rowcount == 1
+            yield Claim(conn, key) if mine else None
 
     def sent_on(self, day: date) -> int:
         """Return how many messages were delivered on a day (for the daily cap)."""
@@ -139,9 +148,31 @@ class Ledger:
             insert = _insert_ignoring_duplicates(conn, signals, "key").returning(signals.c.key)
             return len(conn.execute(insert, rows).all())
 
-    def _update(self, key: str, **values: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(messages).where(messages.c.key == key).values(**values))
+
+
+class Claim:
+    """A message claimed for sending: record its outcome in the claiming transaction."""
+
+    def __init__(self, conn: sa.Connection, key: str) -> None:
+        """Hold the claiming connection."""
+        self.conn = conn
+        self.key = key
+
+    def mark_sent(self, at: datetime, day: date) -> None:
+        """Record a delivered message (the durable commit that prevents a second send)."""
+        self._update(status=SENT, sent_at=at, sent_day=day, reason="",
+                     attempts=messages.c.attempts + 1)
+
+    def mark_failed(self, reason: str) -> None:
+        """Record a permanent refusal (e.g. 550): never retried."""
+        self._update(status=FAILED, reason=reason, attempts=messages.c.attempts + 1)
+
+    def note_attempt(self, reason: str) -> None:
+        """Record a temporary failure; the message stays planned for the next run."""
+        self._update(reason=reason, attempts=messages.c.attempts + 1)
+
+    def _update(self, **values: Any) -> None:
+        self.conn.execute(sa.update(messages).where(messages.c.key == self.key).values(**values))
 
 
 def _insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table, key: str) -> Any:
