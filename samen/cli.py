@@ -13,7 +13,7 @@ import typer
 from samen.runtime import prepare_prefect_env
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-STAGES = ("intake", "selection", "invitations", "attendance")
+STAGES = ("intake", "selection", "invitations", "attendance", "report")
 
 ConfigOption = Annotated[
     str | None, typer.Option("--config", help="samen.toml (default: $SAMEN_CONFIG, else built in).")
@@ -50,12 +50,15 @@ def run(
     from samen.flows.attendance import attendance
     from samen.flows.intake import intake
     from samen.flows.invitations import invitations
+    from samen.flows.report import report
     from samen.flows.selection import selection
 
     flows = {"intake": intake, "selection": selection, "invitations": invitations,
-             "attendance": attendance}
+             "attendance": attendance, "report": report}
     try:
-        result = flows[stage](config_path=config, as_of=as_of, dry_run=dry_run)
+        # The report sends and records nothing, so it has no dry run.
+        options = {} if stage == "report" else {"dry_run": dry_run}
+        result = flows[stage](config_path=config, as_of=as_of, **options)
     except known_errors() as exc:
         fail(str(exc))
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))

@@ -191,6 +191,7 @@ def run_demo(folder: Path, echo: Echo) -> None:
     from samen.flows.attendance import attendance
     from samen.flows.intake import intake
     from samen.flows.invitations import invitations
+    from samen.flows.report import report
     from samen.flows.selection import selection
 
     folder = folder.resolve()
@@ -210,7 +211,8 @@ def run_demo(folder: Path, echo: Echo) -> None:
     if seed_meetings(folder):
         echo("De acht bijeenkomsten staan in Bijeenkomsten")
     p = load_config(config).programme
-    for step in calendar(p.invite_days_before, p.reminder_days_before):
+    steps = calendar(p.invite_days_before, p.reminder_days_before)
+    for step in steps:
         acted = act(folder, step) if step.action in ("move", "excuse", "attend") else False
         day = step.day.isoformat()
         if step.action in ("invite", "move"):
@@ -219,6 +221,9 @@ def run_demo(folder: Path, echo: Echo) -> None:
             echo(f"{day} aanwezigheid{' (ingevuld)' if acted else ''}: "
                  f"{brief(attendance(config_path=config, as_of=day))}")
     echo(f"Werkmap: {folder / WORKBOOK}")
+    # The last day of the calendar, not today: a second demo leaves the report untouched.
+    written = report(config_path=config, as_of=steps[-1].day.isoformat())
+    echo(f"Rapportage: {written['path']}")
 
 
 def brief(summary: dict[str, object]) -> str:
