@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,8 +53,9 @@ def run(
     from samen.flows.report import report
     from samen.flows.selection import selection
 
-    flows = {"intake": intake, "selection": selection, "invitations": invitations,
-             "attendance": attendance, "report": report}
+    flows: dict[str, Any] = {"intake": intake, "selection": selection,
+                             "invitations": invitations, "attendance": attendance,
+                             "report": report}
     try:
         # The report sends and records nothing, so it has no dry run.
         options = {} if stage == "report" else {"dry_run": dry_run}
