@@ -81,6 +81,7 @@ def run_attendance(
     people = register(store.selection.decisions(),
                       current_versions(store.load_applications(), store.load_versions()))
     recorded = store.meetings.attendance()
+    known = store.ledger.entries()
     new: list[AttendanceRecord] = []
     signals: list[SignalRecord] = []
     bad = 0
@@ -108,7 +109,11 @@ def run_attendance(
     invited: dict[str, set[str]] = {}
     for nr, email in status:
         invited.setdefault(nr, set()).add(email)
-    signals += attendance_signal_records(order, status, invited, people, store, as_of)
+    # An unreadable mark is no absence: judge only the meetings before the first unreadable list.
+    unreadable = [m.nr for m in due if any(s.subject == m.nr for s in signals)]
+    judged = [nr for nr in order
+              if not unreadable or _day_of(nr, announced) < _day_of(unreadable[0], announced)]
+    signals += attendance_signal_records(judged, status, invited, people, store, as_of)
     by_nr = {m.nr: m for m in meetings}
     planned = [
         PlannedMail(FOLLOW_UP[s], meeting_subject(nr), email,
@@ -132,7 +137,8 @@ def run_attendance(
     report = messaging.report
     summary = AttendanceSummary(
         as_of=as_of.isoformat(), dry_run=dry_run, meetings_processed=[m.nr for m in due],
-        marks_recorded=len(new), bad_marks=bad, follow_ups=len(planned),
+        marks_recorded=len(new), bad_marks=bad,
+        follow_ups=sum(1 for p in planned if p.key not in known),  # new ones, not every run's
         messages_sent=report.sent, messages_waiting=report.waiting,
         signals_added=messaging.signals_added, manifest=messaging.manifest,
         cells_written=sum(len(b.values[0]) for b in blocks))

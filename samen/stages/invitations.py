@@ -20,7 +20,7 @@ from samen.domain.tabs import header_index, reconcile_tab
 from samen.gateways.mail import MailConnectionError, MailGateway
 from samen.gateways.sheets.base import SheetsGateway, TabSpec
 from samen.gateways.store import Store
-from samen.gateways.store.ledger import FAILED, HELD, LedgerEntry, SignalRecord
+from samen.gateways.store.ledger import FAILED, HELD, SENT, LedgerEntry, SignalRecord
 from samen.gateways.store.store import utcnow
 from samen.rendering import Renderer
 from samen.schemas.meetings import validate_meetings
@@ -99,7 +99,8 @@ def run_invitations(
     people = register(store.selection.decisions(), current_versions(apps, store.load_versions()))
     announced = {nr: Announced(a.sequence, a.details, a.status)
                  for nr, a in store.meetings.announced().items()}
-    invited = invited_by_meeting(store.ledger.entries())
+    known = store.ledger.entries()
+    invited = invited_by_meeting(known)
     plan = plan_invitations(
         checked.meetings, listed, announced, people, invited,
         cancellations_by_person(snapshot[t["attendance"]], columns["attendance"]),
@@ -109,23 +110,27 @@ def run_invitations(
                              "Fout in Bijeenkomsten", pr.nr or f"rij {pr.row}", pr.message, as_of)
                 for pr in checked.problems]
     by_nr = {m.nr: m for m in checked.meetings}
+    planned = meeting_mails(plan, by_nr, announced, people, config)
     messaging = run_messaging(
         config, stage="invitations", store=store, mail=mail, renderer=Renderer(p.language),
-        snapshot=snapshot, planned=meeting_mails(plan, by_nr, announced, people, config),
+        snapshot=snapshot, planned=planned,
         signals=signals, as_of=as_of, now=moment, dry_run=dry_run)
     if not dry_run:
         for action in plan.actions:
             store.meetings.save_announcement(action.nr, action.sequence, action.details,
                                              action.status, as_of, moment, f"meeting_{action.action}")
-    sheet_rows = attendance_rows(invited_by_meeting(messaging.entries), by_nr, people)
+    # List delivered invitations only: a queued one may still be refused for good (5xx), and a
+    # row once written stays on the sign-in list.
+    delivered = {k: e for k, e in messaging.entries.items() if e.status == SENT}
+    sheet_rows = attendance_rows(invited_by_meeting(delivered), by_nr, people)
     blocks = [*reconcile_tab(t["attendance"], snapshot[t["attendance"]], columns["attendance"],
                              ATTENDANCE_KEY, sheet_rows).blocks, *messaging.blocks]
     if not dry_run:
         sheets.write_blocks(blocks)
     report = messaging.report
 
-    def count(kind: str) -> int:
-        return sum(1 for s in plan.sends if s.kind == kind)
+    def count(kind: str) -> int:  # new messages only: reminders are planned every day of the window
+        return sum(1 for m in planned if m.kind == kind and m.key not in known)
 
     summary = InvitationsSummary(
         as_of=as_of.isoformat(), dry_run=dry_run, meetings=len(checked.meetings),
@@ -172,7 +177,7 @@ def meeting_mails(
         if send.kind == "wijziging":
             context["changes"] = list(send.changes)
         person = people.get(send.email)
-        calendar = None if send.kind == "herinnering" else calendar_event(
+        calendar = calendar_event(
             meeting, sequence, "CANCEL" if send.kind == "afgelast" else config.mail.calendar_method,
             config)
         out.append(PlannedMail(send.kind, meeting_subject(send.nr), send.email,

@@ -11,7 +11,7 @@ import email
 import email.policy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -120,6 +120,17 @@ def write_meetings(config: Config, meetings: Iterable[Mapping[str, str]]) -> Non
 
 
 @dataclass(frozen=True)
+class Event:
+    """What a message's calendar file says: METHOD, and its VEVENT's UID, SEQUENCE, STATUS, start."""
+
+    method: str
+    uid: str
+    sequence: int
+    status: str
+    start: datetime
+
+
+@dataclass(frozen=True)
 class Sent:
     """One message in the outbox: its ledger kind and subject, the recipient, the parsed mail."""
 
@@ -134,6 +145,15 @@ class Sent:
             if part.get_filename() == "uitnodiging.ics":
                 return icalendar.Calendar.from_ical(part.get_content())
         return None
+
+    def event(self) -> Event | None:
+        """Return the facts of the calendar file's one VEVENT, or None without a calendar file."""
+        cal = self.calendar()
+        if cal is None:
+            return None
+        [vevent] = cal.walk("VEVENT")
+        return Event(str(cal["METHOD"]), str(vevent["UID"]), int(str(vevent["SEQUENCE"])),
+                     str(vevent["STATUS"]), vevent.decoded("DTSTART"))
 
     def text(self) -> str:
         """Return the plain-text body."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from samen.domain.records import AuditEntry
 from samen.gateways.store.store_util import write_audit
@@ -56,12 +58,12 @@ class MeetingStore:
     ) -> None:
         """Record that a meeting was announced, changed or cancelled (with its new SEQUENCE)."""
         with self.engine.begin() as conn:
-            exists = conn.execute(sa.select(meetings.c.nr).where(meetings.c.nr == nr)).first()
             values = {"sequence": sequence, "details": details, "status": status, "changed_at": now}
-            if exists:
-                conn.execute(sa.update(meetings).where(meetings.c.nr == nr).values(**values))
-            else:
-                conn.execute(sa.insert(meetings).values(nr=nr, announced_on=day, **values))
+            # One upsert, not a look then an insert: two runs announcing a meeting at once would
+            # both insert, and the second would fail after sending its invitations.
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(meetings).values(nr=nr, announced_on=day, **values)
+            conn.execute(insert.on_conflict_do_update(index_elements=[meetings.c.nr], set_=values))
             write_audit(conn, [AuditEntry("invitations", action, f"bijeenkomst {nr}",
                                           {"sequence": sequence, "status": status})], now)
 
@@ -87,6 +89,6 @@ class MeetingStore:
                 else:
                     conn.execute(sa.insert(attendance).values(
                         meeting_nr=r.meeting_nr, email=r.email, **values))
-            write_audit(conn, [AuditEntry("attendance", "attendance_recorded",
-                                          f"bijeenkomst {records[0].meeting_nr}",
-                                          {"records": len(records)})], now)
+            per_meeting = Counter(r.meeting_nr for r in records)  # one entry per meeting
+            write_audit(conn, [AuditEntry("attendance", "attendance_recorded", f"bijeenkomst {nr}",
+                                          {"records": n}) for nr, n in per_meeting.items()], now)
