@@ -120,8 +120,16 @@ def run_attendance(
                     people[email].name if email in people else "",
                     {"meeting": by_nr[nr].context(), "materials_link": by_nr[nr].materials},
                     programme_mail=True)
-        for (nr, email), s in sorted(status.items()) if nr in by_nr and by_nr[nr] in due
+        for (nr, email), s in sorted(status.items())
+        if nr in by_nr and by_nr[nr] in due and by_nr[nr].materials
     ]
+    # A follow-up without the materials would be sent once and never again with the link: wait
+    # for Materiaal, and tell the coordinators what is waiting.
+    signals += [SignalRecord(f"geen-materiaal|{m.nr}", "Materiaal ontbreekt", m.nr,
+                             f"De aanwezigheid van bijeenkomst {m.nr} is compleet, maar bij "
+                             "Materiaal staat nog geen link. De bedankjes en verslagen gaan "
+                             "zodra de link er staat.", as_of)
+                for m in due if not m.materials]
     messaging = run_messaging(
         config, stage="attendance", store=store, mail=mail,
         renderer=Renderer(config.programme.language), snapshot=snapshot, planned=planned,

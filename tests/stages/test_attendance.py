@@ -179,3 +179,17 @@ def test_attendance_signals_end_to_end(workbook_config: MakeConfig) -> None:
     coordinator_mails = [s for s in outbox(config) if s.kind == "signaal-coordinatoren"]
     assert len(coordinator_mails) == 3 * len(config.programme.coordinators)
     assert attend(config, days[2] + timedelta(days=2)).signals_added == 0
+
+
+def test_follow_ups_wait_for_the_materials(workbook_config: MakeConfig) -> None:
+    """Without a Materiaal link no follow-up goes; one signal says so; the link releases them."""
+    config = invited(workbook_config, [meeting("1", DAY)])
+    mark(config, "1", {B1: "aanwezig", A1: "aanwezig", B2: "afwezig", A2: "afgemeld"})
+    complete(config, "1", link="")
+    waiting = attend(config, DAY + timedelta(days=1))
+    assert waiting.follow_ups == 0 and sent(config, *FOLLOW_UPS) == []
+    assert [s["Soort"] for s in tab(config, "signals")].count("Materiaal ontbreekt") == 1
+    complete(config, "1")
+    released = attend(config, DAY + timedelta(days=2))
+    assert released.follow_ups == 4 and len(sent(config, *FOLLOW_UPS)) == 4
+    assert all(LINK in s.text() for s in outbox(config) if s.kind in FOLLOW_UPS)
