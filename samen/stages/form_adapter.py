@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 
@@ -10,6 +11,7 @@ import pandas as pd
 from samen.schemas.form import FORM_FIELDS, validate_form
 from samen.schemas.municipalities import normalise_name
 
+KEY_NAME_CHARS = 300
 RowsValidator = Callable[
     [Mapping[int, Mapping[str, str]]],
     tuple[dict[int, dict[str, str]], dict[int, list[dict[str, str]]]],
@@ -50,4 +52,10 @@ def normalised_dict(resp: object) -> dict[str, str]:
 
 def key_from_normalised(norm: Mapping[str, str]) -> str:
     """Return the application key: normalised initiative name | CBS municipality code."""
-    return f"{normalise_name(norm.get('initiative', ''))}|{norm.get('municipality_code', '')}"
+    name = normalise_name(norm.get("initiative", ""))
+    if len(name) > KEY_NAME_CHARS:
+        # Compatibility characters can expand 18-fold (U+FDFA): keep the key within the store's
+        # 400 characters, and distinct names distinct.
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()
+        name = f"{name[: KEY_NAME_CHARS - len(digest) - 1]}#{digest}"
+    return f"{name}|{norm.get('municipality_code', '')}"

@@ -13,6 +13,8 @@ from samen.schemas.municipalities import display_name
 from samen.stages.delivery import PlannedMail
 from samen.stages.messaging import local_time
 
+MAX_RECIPIENT_CHARS = 320  # the ledger's recipient column
+
 
 def current_versions(
     apps: Sequence[Application], versions: Sequence[ResponseVersion]
@@ -54,7 +56,9 @@ def correction_mails(versions: Sequence[ResponseVersion]) -> list[PlannedMail]:
                      "message": p.get("message", "")} for p in v.problems]
         out.append(PlannedMail(
             # The form's E-mailadres may belong to someone other than the contacts: no name.
-            "correctieverzoek", f"rij {row}", v.raw.get("email", "").strip().lower(), "",
+            # An address longer than the ledger's column is unusable anyway: the message is held.
+            "correctieverzoek", f"rij {row}",
+            v.raw.get("email", "").strip().lower()[:MAX_RECIPIENT_CHARS], "",
             {"initiative": v.raw.get("initiative", ""), "problems": problems},
             version=v.version,
         ))
