@@ -180,6 +180,9 @@ def send_pending(
     opened = False
     try:
         for entry, content in pending:
+            if mail.capped and room > 0:
+                # Count again: another run (another flow at the same hour) may be sending too.
+                room = config.mail.daily_cap - store.ledger.sent_on(as_of)
             row = rows.get(entry.key) or ManifestRow(
                 entry.kind, entry.recipient, "", entry.subject_line, entry.key, "gepland", "", "")
             if report.stopped or room <= 0:

@@ -12,6 +12,7 @@ from samen.domain.invitations import Announced, InvitationPlan, Send, plan_invit
 from samen.domain.layouts import (
     ATTENDANCE_HEADERS,
     ATTENDANCE_KEY,
+    ATTENDANCE_PIPELINE,
     MEETINGS_HEADERS,
 )
 from samen.domain.meetings import Invitee, Meeting, register
@@ -20,7 +21,7 @@ from samen.domain.tabs import header_index, reconcile_tab
 from samen.gateways.mail import MailConnectionError, MailGateway
 from samen.gateways.sheets.base import SheetsGateway, TabSpec
 from samen.gateways.store import Store
-from samen.gateways.store.ledger import FAILED, HELD, SENT, LedgerEntry, SignalRecord
+from samen.gateways.store.ledger import FAILED, HELD, LedgerEntry, SignalRecord
 from samen.gateways.store.store import utcnow
 from samen.rendering import Renderer
 from samen.schemas.meetings import validate_meetings
@@ -119,10 +120,9 @@ def run_invitations(
         for action in plan.actions:
             store.meetings.save_announcement(action.nr, action.sequence, action.details,
                                              action.status, as_of, moment, f"meeting_{action.action}")
-    # List delivered invitations only: a queued one may still be refused for good (5xx), and a
-    # row once written stays on the sign-in list.
-    delivered = {k: e for k, e in messaging.entries.items() if e.status == SENT}
-    sheet_rows = attendance_rows(invited_by_meeting(delivered), by_nr, people)
+    sheet_rows = attendance_rows(invited_by_meeting(messaging.entries), by_nr, people)
+    sheet_rows.update(refused_rows(snapshot[t["attendance"]], columns["attendance"],
+                                   messaging.entries))
     blocks = [*reconcile_tab(t["attendance"], snapshot[t["attendance"]], columns["attendance"],
                              ATTENDANCE_KEY, sheet_rows).blocks, *messaging.blocks]
     if not dry_run:
@@ -225,6 +225,21 @@ def attendance_rows(
                 "Rol": person.role if person else "",
             }
     return out
+
+
+def refused_rows(
+    rows: list[list[str]], columns: Mapping[str, int], entries: Mapping[str, LedgerEntry]
+) -> dict[str, dict[str, str]]:
+    """Return emptied sign-in rows of invitees whose invitation was refused for good (5xx).
+
+    The row was written while the invitation still waited (a stopped run, a 4xx); the person was
+    never invited, so the row is emptied, as Deelnemers empties a tandem that left the register.
+    """
+    nr, mail = columns["Bijeenkomst"], columns["E-mail"]
+    listed = {f"{r[nr - 1].strip()}|{r[mail - 1].strip()}" for r in rows[1:] if len(r) >= max(nr, mail)}
+    refused = {f"{e.subject.removeprefix('bijeenkomst ')}|{e.recipient.lower()}"
+               for e in entries.values() if e.kind == "uitnodiging" and e.status == FAILED}
+    return {key: dict.fromkeys(ATTENDANCE_PIPELINE, "") for key in sorted(listed & refused)}
 
 
 __all__ = ["InvitationsSummary", "Send", "run_invitations"]

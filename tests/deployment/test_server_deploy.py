@@ -98,7 +98,9 @@ def test_deploy_all_and_run_intake(server_env: dict[str, str], tmp_path: Path) -
              "attendance": "0 9 * * *", "report": "0 8 * * 1"}
     for name, cron in crons.items():
         schedules = cli(server_env, "deployment", "schedule", "ls", f"{name}/{name}", "-o", "json")
-        assert "Europe/Amsterdam" in schedules and cron in schedules, schedules
+        assert f"cron: {cron}" in schedules, schedules
+        detail = cli(server_env, "deployment", "inspect", f"{name}/{name}", "-o", "json")
+        assert "Europe/Amsterdam" in detail and cron in detail, detail
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "samen"], env=server_env,
                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
