@@ -113,6 +113,48 @@ def preview(
     typer.echo(f"HTML: {out}")
 
 
+# --- anonymise (issue "Reliability and security", item 5) ---------------------------------------
+@app.command()
+def anonymise(
+    before: Annotated[str, typer.Option(
+        "--before", help="Anonymise what was last active before this day (2025-01-01).")],
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would change.")] = False,
+) -> None:
+    """Replace the personal data of applications last active before a day with placeholders."""
+    from datetime import date, datetime
+
+    from samen.config import load_config
+    from samen.gateways.factory import build_sheets, build_store
+    from samen.stages.anonymise import run_anonymise
+
+    try:
+        day = date.fromisoformat(before)
+    except ValueError:
+        fail(f"--before {before!r} is not an ISO date; write it like 2025-01-01.")
+        return
+    try:
+        settings = load_config(config)
+        if day > datetime.now(settings.programme.zone).date():
+            fail(f"--before {before} is in the future; anonymise only what is past its retention "
+                 "period, e.g. --before 2025-01-01.")
+        store = build_store(settings)
+        try:
+            sheets = build_sheets(settings)
+            try:
+                summary = run_anonymise(settings, sheets=sheets, store=store, before=day,
+                                        dry_run=dry_run)
+            finally:
+                sheets.close()
+        finally:
+            store.close()
+    except known_errors() as exc:
+        fail(str(exc))
+        return
+    typer.echo(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False))
+# --- end anonymise ------------------------------------------------------------------------------
+
+
 @app.command()
 def serve(
     project: Annotated[Path, typer.Option("--project", help="Folder with prefect.yaml.")] = Path("."),

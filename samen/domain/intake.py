@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -16,6 +17,30 @@ Validator = Callable[
     tuple[dict[int, dict[str, str]], dict[int, list[dict[str, str]]]],
 ]
 KeyFunction = Callable[[Mapping[str, str]], str]
+
+# --- anonymised responses (`samen anonymise`): intake leaves them alone -------------------------
+ANONYMISED = "geanonimiseerd"  # the placeholder of a name or a free text
+PERSONAL_EMAILS = ("email", "initiative_email", "municipality_email")  # -> a pseudonym (or "")
+PERSONAL_TEXTS = ("initiative_contact", "municipality_contact", "description", "ambition")
+PERSONAL_OPTIONAL = ("initiative_phone", "postcode", "website")  # -> ""
+_PSEUDONYM = re.compile(r"anoniem-[0-9a-f]{12}@example\.invalid")
+
+
+def is_pseudonym(address: str) -> bool:
+    """Tell whether an address is a placeholder of `samen anonymise` (anoniem-…@example.invalid)."""
+    return _PSEUDONYM.fullmatch(address) is not None
+
+
+def is_anonymised(values: Mapping[str, str]) -> bool:
+    """Tell whether a form row's personal answers all are the placeholders of `samen anonymise`."""
+    return (all(values.get(f) == ANONYMISED for f in PERSONAL_TEXTS)
+            and not any(values.get(f) for f in PERSONAL_OPTIONAL)
+            and all(not values.get(f) or is_pseudonym(values[f]) for f in PERSONAL_EMAILS))
+# --- end anonymised responses ----------------------------------------------------------------
+
+# The store keeps the timestamp as typed in a column of 64 characters (PostgreSQL enforces it);
+# a longer answer is no timestamp, and the whole answer stays in the version's raw answers.
+SUBMITTED_AT_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -51,8 +76,10 @@ def read_form_rows(
     out: list[FormRow] = []
     empty = 0
     for number, row in enumerate(rows[1:], start=2):
+        # NUL goes: PostgreSQL cannot store it and a workbook cannot hold it (Google can).
         values = {
-            fld: (row[col - 1].strip() if len(row) >= col else "") for fld, col in columns.items()
+            fld: (row[col - 1].replace("\x00", "").strip() if len(row) >= col else "")
+            for fld, col in columns.items()
         }
         if not any(values.values()):
             empty += 1
@@ -78,7 +105,9 @@ def plan_intake(
         latest[v.form_row] = v
         if v.valid and v.application_id:
             row_app[v.form_row] = v.application_id
-    changed = [r for r in form_rows if r.row not in latest or latest[r.row].fingerprint != r.fingerprint]
+    changed = [r for r in form_rows
+               if (r.row not in latest or latest[r.row].fingerprint != r.fingerprint)
+               and not is_anonymised(r.values)]  # an anonymised response is no new version
     if not changed:
         return plan
     valid, problems = validate({r.row: r.values for r in changed})
@@ -92,7 +121,7 @@ def plan_intake(
         version = latest[r.row].version + 1 if r.row in latest else 1
         versions[r.row] = ResponseVersion(
             form_row=r.row, version=version, fingerprint=r.fingerprint,
-            submitted_at=r.values.get("submitted_at", ""), raw=dict(r.values),
+            submitted_at=r.values.get("submitted_at", "")[:SUBMITTED_AT_CHARS], raw=dict(r.values),
             valid=r.row in valid, normalised=valid.get(r.row),
             problems=tuple(problems.get(r.row, ())), application_id=None,
         )

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from samen.domain.records import Application, AuditEntry, ResponseVersion
+from samen.gateways.store.anonymise import AnonymiseStore
 from samen.gateways.store.ledger import Ledger
 from samen.gateways.store.meetings import MeetingStore
 from samen.gateways.store.selection import SelectionStore
@@ -24,6 +25,21 @@ from samen.gateways.store.tables import applications, audit_log, response_versio
 
 # At DEBUG SQLAlchemy would log bound parameters (people's addresses): keep it quiet.
 logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+
+
+class _NoResultRows(logging.Filter):
+    """Drop the engine's DEBUG records: they show result rows ("Row (...)": people's data).
+
+    hide_parameters=True hides bound parameters only, and logging set up after this module is
+    imported (an operator's DEBUG) overrides the level above; statements at INFO stay.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep records at INFO and above."""
+        return record.levelno >= logging.INFO
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoResultRows())
 
 
 class StoreError(RuntimeError):
@@ -56,6 +72,7 @@ class Store:
         self.ledger = Ledger(self.engine)
         self.selection = SelectionStore(self.engine)
         self.meetings = MeetingStore(self.engine)
+        self.anonymise = AnonymiseStore(self.engine)
 
     def close(self) -> None:
         """Release the connection pool."""

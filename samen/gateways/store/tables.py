@@ -126,3 +126,13 @@ attendance = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("recorded_at", sa.DateTime, nullable=False),
 )
+
+# The key of the pseudonyms `samen anonymise` gives e-mail addresses (one row): a keyed hash, so
+# that a pseudonym in a shared spreadsheet does not confirm a guessed address.
+pseudonym_keys = sa.Table(
+    "pseudonym_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
