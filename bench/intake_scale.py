@@ -1,0 +1,370 @@
+"""Benchmark 2: intake of 1k, 10k and 100k form rows.
+
+Three parts:
+
+1. Validation alone (in this process): the field frame as `validate_rows` builds it, then
+   `validate_form` on it, the pandera schema check alone (`FormResponses.validate` on the
+   prepared frame), and the pieces around it (trim/NA preparation, the clean-row dataclasses,
+   the adapter's dicts). All rows valid, and with 5% invalid rows.
+2. Whole intake runs through the Sheets double (Google backend via gspread; the double serves
+   from a separate process), SQLite store, outbox mail, each run in its own process (peak RSS
+   is samen's own): the first run, then
+   an idle second run. Intake sends two receipts per new application, so the first run's time
+   is split into phases (read, validate+plan, store, render+build, ledger, send, reconcile,
+   write). Runs with mail are done up to BENCH_INTAKE_MAIL_MAX rows (default 1,000; all sizes
+   with BENCH_FULL=1); every size also runs "without messages": `samen.stages.messaging.deliver`
+   is replaced by a no-op in the benchmark process only, which gives the rest of the run; the
+   table adds the measured per-message cost to project the full run.
+3. The same for the workbook backend (openpyxl) up to BENCH_INTAKE_WORKBOOK_MAX rows.
+
+Form rows spread over all 342 municipalities (BENCH_INTAKE_TOWNS=20 keeps make_response's 20).
+
+    BENCH_INTAKE_SIZES=1000,10000,100000 .venv/bin/python -m bench.intake_scale
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    PYTHON,
+    ROOT,
+    Phases,
+    current_rss_mb,
+    gc_time,
+    load_average,
+    note,
+    number,
+    peak_rss_mb,
+    prepare_env,
+    run_child,
+    say,
+    sizes,
+    table,
+    warm_imports,
+)
+
+DAY = date(2022, 11, 1)
+SPREAD = os.environ.get("BENCH_INTAKE_TOWNS", "342") != "20"
+PHASES = {
+    "read": "samen.gateways.sheets.{backend}:{cls}.open_tabs",
+    "validate+plan": "samen.stages.intake:plan_intake",
+    "validate (in plan)": "samen.stages.form_adapter:validate_form",
+    "store load": "samen.gateways.store.store:Store.load_versions",
+    "store save": "samen.gateways.store.store:Store.save_intake",
+    "messaging (all)": "samen.stages.intake:run_messaging",
+    "render+build": "samen.stages.delivery:prepare",
+    "ledger record": "samen.gateways.store.ledger:Ledger.record",
+    "send (outbox+ledger)": "samen.stages.delivery:send_pending",
+    "  outbox write": "samen.gateways.mail.outbox:OutboxMail.send_raw",
+    "ledger reads": "samen.gateways.store.ledger:Ledger.entries",
+    "tab blocks (Berichten, Signalen)": "samen.stages.messaging:tab_blocks",
+    "reconcile review+corrections": "samen.stages.intake:reconcile_tab",
+    "write": "samen.gateways.sheets.{backend}:{cls}.write_blocks",
+}
+
+
+def responses(size: int, invalid_share: float = 0.0) -> list[dict[str, str]]:
+    """Return form responses 1..size; every k-th one invalid in a rotating way when asked.
+
+    Municipalities go round all 342 (make_response alone uses 20: with 100k rows every review
+    row would then list ~5,000 other applications of its municipality, see the README).
+    """
+    from samen.schemas.municipalities import municipalities
+    from samen.testing.forms import make_response
+
+    towns = sorted(municipalities().values()) if SPREAD else []
+    bad = [{"consent": "Nee"}, {"email": "geen-adres"}, {"postcode": "12AB"},
+           {"municipality": "Atlantis"}, {"initiative_phone": "12345"}]
+    step = int(1 / invalid_share) if invalid_share else 0
+    out = []
+    for n in range(1, size + 1):
+        answers = dict(bad[(n // step) % len(bad)]) if step and n % step == 0 else {}
+        if towns and "municipality" not in answers:
+            answers["municipality"] = towns[n % len(towns)]
+        out.append(make_response(n, **answers))
+    return out
+
+
+def field_frame(rows: list[dict[str, str]]) -> Any:
+    """Return the frame `validate_rows` builds: field columns, sheet-row index, raw text."""
+    import pandas as pd
+
+    from samen.schemas.form import FORM_FIELDS
+    from samen.testing.forms import HEADER_BY_SLUG
+
+    by_row = {n: {f: r[HEADER_BY_SLUG[f]] for f in FORM_FIELDS} for n, r in enumerate(rows, start=2)}
+    return pd.DataFrame.from_dict(by_row, orient="index", columns=list(FORM_FIELDS)).fillna(""), by_row
+
+
+def best_of(function: Any, repeat: int) -> float:
+    """Return the best wall time of `repeat` calls."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def validation(size: int, invalid_share: float) -> dict[str, float]:
+    """Return rows/s of each validation step at one size."""
+    from samen.schemas import form
+    from samen.stages.form_adapter import normalised_dict, validate_rows
+
+    rows = responses(size, invalid_share)
+    start = time.perf_counter()
+    frame, by_row = field_frame(rows)
+    build = time.perf_counter() - start
+    repeat = 3 if size <= 10_000 else 1
+    prepared = form._prepare(frame)
+    result = form.validate_form(frame)
+
+    def schema() -> None:
+        with contextlib.suppress(Exception):  # SchemaErrors: the invalid rows, expected here
+            form.FormResponses.validate(prepared, lazy=True)
+
+    good = prepared[~prepared.index.isin(list(result.problems))]
+    consent = frame.loc[good.index, "consent"]
+    adapter = validate_rows(form.FORM_FIELDS)
+    timings = {
+        "frame from dicts": build,
+        "prepare (trim, NA)": best_of(lambda: form._prepare(frame), repeat),
+        "schema check alone": best_of(schema, repeat),
+        "validate_form": best_of(lambda: form.validate_form(frame), repeat),
+        "normalise (dataclasses)": best_of(lambda: form._normalise(good, consent), repeat),
+        "adapter dicts (asdict)": best_of(lambda: [normalised_dict(r) for r in result.valid.values()],
+                                          repeat),
+        "validate_rows (adapter, all)": best_of(lambda: adapter(by_row), repeat),
+    }
+    return {name: size / seconds for name, seconds in timings.items()}
+
+
+def child(backend: str, size: int, with_mail: bool) -> None:
+    """Run intake twice (first, idle) at one size in this fresh process; print one JSON line."""
+    prepare_env()
+    baseline = current_rss_mb()
+    imports = warm_imports()
+    after_imports = current_rss_mb()
+    from bench.common import sqlite_url, write_config
+    from bench.fixtures import Traffic, count_files, google_sheets
+    from samen.config import load_config
+    from samen.gateways.factory import build_mail, build_store
+    from samen.stages.delivery import DeliveryReport
+    from samen.stages.intake import run_intake
+
+    targets = {}
+    for name, target in PHASES.items():
+        if backend == "google":
+            target = target.format(backend="google", cls="GoogleSheets")
+        else:
+            target = target.format(backend="workbook", cls="WorkbookSheets")
+        targets[name] = target
+    with tempfile.TemporaryDirectory(prefix="samen-bench-") as tmp:
+        folder = Path(tmp)
+        setup_start = time.perf_counter()
+        double: Any = None
+        if backend == "google":
+            # The double serves from its own process, so this process's memory is samen's own.
+            double = subprocess.Popen([PYTHON, "-m", "bench.intake_scale", "--double", str(size)],
+                                      cwd=ROOT, text=True, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, env=dict(os.environ))
+            assert double.stdout is not None
+            base_url, key = double.stdout.readline().split()
+            config = load_config(write_config(folder, backend="google", store_url=sqlite_url(folder),
+                                              spreadsheet_key=key, api_base=base_url))
+            traffic = Traffic()
+
+            def run() -> Any:
+                store = build_store(config)
+                sheets = google_sheets(config, base_url, traffic)
+                try:
+                    return run_intake(config, sheets=sheets, store=store, mail=build_mail(config),
+                                      as_of=DAY)
+                finally:
+                    sheets.close()
+                    store.close()
+        else:
+            config = workbook_config(folder, responses(size))
+
+            def run() -> Any:
+                from samen.testing.programme import run as run_stage
+
+                return run_stage(config, run_intake, DAY)
+        setup = time.perf_counter() - setup_start
+        import samen.stages.messaging as messaging
+
+        original = messaging.deliver
+        if not with_mail:
+            messaging.deliver = lambda planned, **kwargs: DeliveryReport()
+        try:
+            with Phases(list(targets.values())) as phases:
+                with gc_time() as first_gc:
+                    start, cpu = time.perf_counter(), time.process_time()
+                    first = run()
+                    first_seconds = time.perf_counter() - start
+                    first_cpu = time.process_time() - cpu
+                first_phases = {name: phases.seconds(t) for name, t in targets.items()}
+                first_phases["GC pauses"] = first_gc.seconds
+                first_cpus = {name: phases.cpu(t) for name, t in targets.items()}
+                first_rss = peak_rss_mb()
+                phases.reset()
+                with gc_time() as idle_gc:
+                    start, cpu = time.perf_counter(), time.process_time()
+                    idle = run()
+                    idle_seconds = time.perf_counter() - start
+                    idle_cpu = time.process_time() - cpu
+                idle_phases = {name: phases.seconds(t) for name, t in targets.items()}
+                idle_phases["GC pauses"] = idle_gc.seconds
+        finally:
+            messaging.deliver = original
+            if double is not None:
+                double.stdin.close()
+                double.wait(timeout=120)
+        result = {
+            "backend": backend, "size": size, "with_mail": with_mail, "setup_seconds": setup,
+            "imports_seconds": imports, "rss_start_mb": baseline, "rss_after_imports_mb": after_imports,
+            "first_seconds": first_seconds, "idle_seconds": idle_seconds, "first_cpu": first_cpu,
+            "idle_cpu": idle_cpu, "first_phases": first_phases, "first_cpus": first_cpus,
+            "idle_phases": idle_phases, "peak_rss_first_mb": first_rss, "peak_rss_mb": peak_rss_mb(),
+            "messages": first.messages_sent, "planned_messages": 2 * first.new_applications,
+            "outbox_files": count_files(config.mail.outbox_path), "idle_messages": idle.messages_sent,
+            "applications": first.applications, "idle_cells": idle.cells_written,
+            "cells": first.cells_written,
+        }
+    print(json.dumps(result), flush=True)
+
+
+def serve_double(size: int) -> None:
+    """Child mode: serve a spreadsheet of `size` responses; print 'base_url key'; stop at EOF."""
+    prepare_env()
+    from bench.fixtures import FORM
+    from samen.testing.forms import form_table
+    from samen.testing.sheets_double import SheetsDouble
+
+    with SheetsDouble() as double:
+        key = double.create_spreadsheet("Programma SAMEN", {FORM: form_table(responses(size))})
+        print(double.base_url, key, flush=True)
+        sys.stdin.read()
+        if double.errors:
+            print("\n".join(double.errors), file=sys.stderr)
+
+
+def workbook_config(folder: Path, rows: list[dict[str, str]]) -> Any:
+    """Write a workbook holding the responses and return a Config that uses it."""
+    from bench.common import sqlite_url, write_config
+    from samen.config import load_config
+    from samen.gateways.sheets.workbook import create_workbook
+    from samen.testing.forms import form_table
+
+    create_workbook(folder / "book.xlsx", {"Formulierreacties 1": form_table(rows)})
+    return load_config(write_config(folder, backend="workbook", store_url=sqlite_url(folder)))
+
+
+def main() -> None:
+    """Measure validation and whole runs; print the tables."""
+    prepare_env()
+    chosen = sizes("BENCH_INTAKE_SIZES", full=[1000, 10_000, 100_000], small=[1000, 10_000])
+    full = bool(os.environ.get("BENCH_FULL"))
+    mail_max = number("BENCH_INTAKE_MAIL_MAX", full=float("inf") if full else 1000, small=1000)
+    book_max = number("BENCH_INTAKE_WORKBOOK_MAX", full=100_000 if full else 10_000, small=1000)
+    say("## 2. Intake at scale\n")
+    say(f"({load_average()} at start)\n")
+    warm_imports()
+    say("Validation alone, rows per second (best of 3; 100k: 1 run):\n")
+    names: list[str] = []
+    val_rows = []
+    for share in (0.0, 0.05):
+        for size in chosen:
+            note(f"validation {size} rows, {share:.0%} invalid")
+            figures = validation(size, share)
+            names = list(figures)
+            val_rows.append([f"{size:,}".replace(",", " "), f"{share:.0%}",
+                             *[figures[n] for n in names]])
+    say(table(["rows", "invalid", *names], val_rows))
+    say()
+    runs: list[dict[str, Any]] = []
+    failed: list[list[Any]] = []
+    for backend, limit in (("google", float("inf")), ("workbook", book_max)):
+        for size in chosen:
+            if size > limit:
+                continue
+            for with_mail in (True, False):
+                if with_mail and size > mail_max:
+                    continue
+                note(f"intake {backend} {size} rows, {'with' if with_mail else 'without'} messages")
+                try:
+                    runs.append(run_child("bench.intake_scale",
+                                          ["--child", backend, str(size), "1" if with_mail else "0"]))
+                except RuntimeError as exc:  # e.g. killed by the kernel's OOM killer (-9)
+                    failed.append([backend, size, "yes" if with_mail else "no mail",
+                                   str(exc).splitlines()[0]])
+    per_message, per_message_cpu = {}, {}
+    for r in runs:
+        if r["with_mail"] and r["messages"]:
+            per_message[r["backend"]] = r["first_phases"]["messaging (all)"] / r["messages"]
+            per_message_cpu[r["backend"]] = r["first_cpus"]["messaging (all)"] / r["messages"]
+    say("Whole intake runs (first run: all rows new; idle: the same again). 'no mail' = "
+        "`messaging.deliver` stubbed in the benchmark process; 'projected' adds the measured "
+        "messaging cost per message × 2 receipts per application:\n")
+    rows = []
+    for r in runs:
+        cost = per_message.get(r["backend"], float("nan"))
+        projected = (r["first_seconds"] if r["with_mail"] else
+                     r["first_seconds"] + cost * r["planned_messages"])
+        rows.append([r["backend"], r["size"], "yes" if r["with_mail"] else "no mail",
+                     r["first_seconds"], r["first_cpu"], r["size"] / r["first_seconds"], r["messages"],
+                     projected, r["idle_seconds"], r["idle_cpu"], r["peak_rss_mb"],
+                     r["rss_after_imports_mb"]])
+    say(table(["backend", "rows", "mail", "first run s", "CPU s", "rows/s", "messages",
+               "projected s (with mail)", "idle run s", "idle CPU s", "peak RSS MB",
+               "RSS after imports MB"], rows))
+    say(f"\n(CPU and peak RSS = the intake process alone: the Sheets double serves from its own "
+        f"process. {load_average()} at the end.)\n")
+    if failed:
+        say(table(["backend", "rows", "mail", "failed"], failed))
+    say()
+    say("Where the first run's time goes (seconds; phases nest: 'messaging (all)' holds render+build, "
+        "ledger and send):\n")
+    phase_names = list(runs[0]["first_phases"]) if runs else []
+    prows = []
+    for r in runs:
+        label = f"{r['backend']} {r['size']} {'mail' if r['with_mail'] else 'no mail'}"
+        prows.append([label, r["first_seconds"], *[r["first_phases"][p] for p in phase_names]])
+    say(table(["run", "total", *phase_names], prows))
+    say()
+    say("Idle run (nothing new), seconds by phase:\n")
+    irows = []
+    for r in runs:
+        if not r["with_mail"]:
+            continue
+        label = f"{r['backend']} {r['size']}"
+        irows.append([label, r["idle_seconds"], *[r["idle_phases"][p] for p in phase_names]])
+    if not irows:
+        irows = [[f"{r['backend']} {r['size']}", r["idle_seconds"],
+                  *[r["idle_phases"][p] for p in phase_names]] for r in runs]
+    say(table(["run", "total", *phase_names], irows))
+    say()
+    if per_message:
+        say(table(["backend", "messaging ms per message, wall (render, build, ledger, outbox write, "
+                   "commit)", "of which CPU ms (this thread)"],
+                  [[b, c * 1000, per_message_cpu[b] * 1000] for b, c in per_message.items()]))
+        say()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        child(sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1")
+    elif len(sys.argv) == 3 and sys.argv[1] == "--double":
+        serve_double(int(sys.argv[2]))
+    else:
+        main()
