@@ -257,3 +257,19 @@ def test_create_workbook_round_trip(tmp_path: Path) -> None:
     got = gateway.open_tabs([TabSpec(t, ()) for t in tabs])
     gateway.close()
     assert got == tabs
+
+
+def test_stale_temp_files_of_a_killed_save_are_removed(tmp_path: Path) -> None:
+    """A temporary file left by a save that died is removed by the next run that holds the lock."""
+    from samen.gateways.sheets.workbook import WorkbookSheets, create_workbook
+
+    path = tmp_path / "book.xlsx"
+    create_workbook(path, {"Formulierreacties 1": [["Tijdstempel"]]})
+    stale = tmp_path / ".book.xlsx.abc123.tmp"
+    stale.write_bytes(b"half a zip")
+    sheets = WorkbookSheets(path)
+    try:
+        sheets.open_tabs([])
+    finally:
+        sheets.close()
+    assert not stale.exists() and path.exists()

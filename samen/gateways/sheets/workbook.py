@@ -49,6 +49,7 @@ class WorkbookSheets:
                 f"Workbook '{self.path}' is in use by another run (lock '{self.lock.lock_file}'). "
                 "Wait for that run to finish; remove the lock file only if no run is active."
             ) from None
+        remove_stale_temp_files(self.path)
         try:
             self.book = openpyxl.load_workbook(self.path)
         except Exception as exc:
@@ -147,6 +148,12 @@ def cell_text(value: object) -> str:
             return str(int(value))
         return repr(value).replace(".", ",")
     return str(value)
+
+
+def remove_stale_temp_files(path: Path) -> None:
+    """Remove temporary files of saves that died (only call while holding the workbook's lock)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def save_atomically(book: Workbook, path: Path) -> None:
