@@ -92,8 +92,36 @@ def note(text: str) -> None:
     print(f"  .. {text}", file=sys.stderr, flush=True)
 
 
+class RssSampler:
+    """Sample this process's resident set size every few ms in a thread; keep the peak (MB).
+
+    ru_maxrss (and VmHWM) of a child started by a big parent report the parent's size here (the
+    high-water mark survives fork + exec), so the peak is sampled instead.
+    """
+
+    def __init__(self, interval: float = 0.01) -> None:
+        import threading
+
+        self.interval = interval
+        self.peak = current_rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, current_rss_mb())
+
+    def stop(self) -> float:
+        """Stop sampling; return the peak in MB."""
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, current_rss_mb())
+        return self.peak
+
+
 def peak_rss_mb() -> float:
-    """Return this process's peak resident set size in MB (Linux: ru_maxrss is in KB)."""
+    """Return ru_maxrss in MB (includes a big parent's size for a forked child: see RssSampler)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

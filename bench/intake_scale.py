@@ -39,12 +39,12 @@ from bench.common import (
     PYTHON,
     ROOT,
     Phases,
+    RssSampler,
     current_rss_mb,
     gc_time,
     load_average,
     note,
     number,
-    peak_rss_mb,
     prepare_env,
     run_child,
     say,
@@ -155,6 +155,7 @@ def child(backend: str, size: int, with_mail: bool) -> None:
     baseline = current_rss_mb()
     imports = warm_imports()
     after_imports = current_rss_mb()
+    sampler = RssSampler()
     from bench.common import sqlite_url, write_config
     from bench.fixtures import Traffic, count_files, google_sheets
     from samen.config import load_config
@@ -216,7 +217,7 @@ def child(backend: str, size: int, with_mail: bool) -> None:
                 first_phases = {name: phases.seconds(t) for name, t in targets.items()}
                 first_phases["GC pauses"] = first_gc.seconds
                 first_cpus = {name: phases.cpu(t) for name, t in targets.items()}
-                first_rss = peak_rss_mb()
+                first_rss = sampler.peak
                 phases.reset()
                 with gc_time() as idle_gc:
                     start, cpu = time.perf_counter(), time.process_time()
@@ -235,7 +236,7 @@ def child(backend: str, size: int, with_mail: bool) -> None:
             "imports_seconds": imports, "rss_start_mb": baseline, "rss_after_imports_mb": after_imports,
             "first_seconds": first_seconds, "idle_seconds": idle_seconds, "first_cpu": first_cpu,
             "idle_cpu": idle_cpu, "first_phases": first_phases, "first_cpus": first_cpus,
-            "idle_phases": idle_phases, "peak_rss_first_mb": first_rss, "peak_rss_mb": peak_rss_mb(),
+            "idle_phases": idle_phases, "peak_rss_first_mb": first_rss, "peak_rss_mb": sampler.stop(),
             "messages": first.messages_sent, "planned_messages": 2 * first.new_applications,
             "outbox_files": count_files(config.mail.outbox_path), "idle_messages": idle.messages_sent,
             "applications": first.applications, "idle_cells": idle.cells_written,
