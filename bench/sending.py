@@ -258,7 +258,7 @@ def main() -> None:
         ]))
         say()
         messages = [(m.content, config.mail.from_address, m.recipient) for m in new]
-        stores: list[tuple[str, str]] = [("SQLite (WAL, synchronous=NORMAL)", "sqlite")]
+        stores: list[tuple[str, str]] = [("SQLite (WAL, synchronous=FULL)", "sqlite")]
         if os.environ.get("SAMEN_TEST_DATABASE_URL"):
             stores.append(("PostgreSQL", "pg"))
         rows, model, details = [], [], []

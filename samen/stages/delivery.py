@@ -171,67 +171,83 @@ def send_pending(
     store: Store, mail: MailGateway, config: Config, as_of: date, now: datetime,
     report: DeliveryReport, only: Collection[str] | None = None,
 ) -> None:
-    """Send the ledger's planned messages (or those keys only) over one session, within the cap."""
+    """Send the ledger's planned messages (or those keys only) over one session, within the cap.
+
+    Each message: claim it (one transaction, see Deliveries), count the day's deliveries inside
+    that claim when the cap applies (another run may be sending too), send, record the outcome,
+    commit: at most three statements and one durable commit per message, on one connection.
+    """
     pending = [p for p in store.ledger.pending() if only is None or p[0].key in only]
     rows = {r.key: r for r in report.rows}
     if not pending:
         return
-    room = config.mail.daily_cap - store.ledger.sent_on(as_of) if mail.capped else len(pending)
+    cap = config.mail.daily_cap if mail.capped else None
+    # Counted once up front so that a day already full opens no session; then in every claim.
+    room = cap - store.ledger.sent_on(as_of) if cap is not None else len(pending)
+    count_day = as_of if cap is not None else None
     opened = False
+
+    def wait(key: str, row: ManifestRow, category: str, reason: str) -> None:
+        rows[key] = _with(row, "wacht", category, reason)
+        report.waiting += 1
+
     try:
-        for entry, content in pending:
-            if mail.capped and room > 0:
-                # Count again: another run (another flow at the same hour) may be sending too.
-                room = config.mail.daily_cap - store.ledger.sent_on(as_of)
-            row = rows.get(entry.key) or ManifestRow(
-                entry.kind, entry.recipient, "", entry.subject_line, entry.key, "gepland", "", "")
-            if report.stopped or room <= 0:
-                category = "daglimiet" if room <= 0 and not report.stopped else "verbinding"
-                reason = (f"daglimiet van {config.mail.daily_cap} bereikt; volgt bij de volgende run"
-                          if category == "daglimiet" else report.stopped)
-                rows[entry.key] = _with(row, "wacht", category, reason)
-                report.waiting += 1
-                continue
-            if not opened:
-                try:
-                    mail.open()
-                except MailConnectionError as exc:
-                    report.stopped = str(exc)
-                    rows[entry.key] = _with(row, "wacht", "verbinding", str(exc))
-                    report.waiting += 1
+        with store.ledger.deliveries() as deliveries:
+            for entry, content in pending:
+                row = rows.get(entry.key) or ManifestRow(
+                    entry.kind, entry.recipient, "", entry.subject_line, entry.key, "gepland", "", "")
+                if report.stopped:
+                    wait(entry.key, row, "verbinding", report.stopped)
                     continue
-                opened = True
-            envelope = Envelope(entry.message_id, config.mail.from_address, entry.recipient)
-            with store.ledger.claim(entry.key) as claim:
-                if claim is None:  # sent meanwhile, or being sent by a concurrent run
+                if room <= 0:
+                    wait(entry.key, row, "daglimiet", _cap_reached(config))
                     continue
-                try:
-                    mail.send_raw(content, envelope)
-                except PermanentDeliveryError as exc:
-                    claim.mark_failed(exc.describe())
-                    rows[entry.key] = _with(row, "mislukt", "geweigerd", exc.describe())
-                    report.failed += 1
-                    continue
-                except TemporaryDeliveryError as exc:
-                    claim.note_attempt(exc.describe())
-                    rows[entry.key] = _with(row, "wacht", "tijdelijke fout", exc.describe())
-                    report.waiting += 1
-                    continue
-                except MailConnectionError as exc:
-                    report.stopped = str(exc)
-                    rows[entry.key] = _with(row, "wacht", "verbinding", str(exc))
-                    report.waiting += 1
-                    continue
-                claim.mark_sent(now, as_of)
-            rows[entry.key] = _with(row, "verstuurd", "", "")
-            report.sent += 1
-            room -= 1
+                if not opened:
+                    try:
+                        mail.open()
+                    except MailConnectionError as exc:
+                        report.stopped = str(exc)
+                        wait(entry.key, row, "verbinding", str(exc))
+                        continue
+                    opened = True
+                envelope = Envelope(entry.message_id, config.mail.from_address, entry.recipient)
+                with deliveries.claim(entry.key, count_day) as claim:
+                    if claim is None:  # sent meanwhile, or being sent by a concurrent run
+                        continue
+                    if cap is not None and claim.sent_that_day is not None:
+                        room = cap - claim.sent_that_day
+                        if room <= 0:  # the claim ends without a change
+                            wait(entry.key, row, "daglimiet", _cap_reached(config))
+                            continue
+                    try:
+                        mail.send_raw(content, envelope)
+                    except PermanentDeliveryError as exc:
+                        claim.mark_failed(exc.describe())
+                        rows[entry.key] = _with(row, "mislukt", "geweigerd", exc.describe())
+                        report.failed += 1
+                        continue
+                    except TemporaryDeliveryError as exc:
+                        claim.note_attempt(exc.describe())
+                        wait(entry.key, row, "tijdelijke fout", exc.describe())
+                        continue
+                    except MailConnectionError as exc:
+                        report.stopped = str(exc)
+                        wait(entry.key, row, "verbinding", str(exc))
+                        continue
+                    claim.mark_sent(now, as_of)
+                rows[entry.key] = _with(row, "verstuurd", "", "")
+                report.sent += 1
+                room -= 1
     finally:
         if opened:
             mail.close()
     report.rows = list(rows.values())
     log.info("delivery: sent=%d failed=%d waiting=%d held=%d", report.sent, report.failed,
              report.waiting, report.held)
+
+
+def _cap_reached(config: Config) -> str:
+    return f"daglimiet van {config.mail.daily_cap} bereikt; volgt bij de volgende run"
 
 
 def _with(row: ManifestRow, status: str, category: str, reason: str) -> ManifestRow:

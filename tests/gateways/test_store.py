@@ -184,7 +184,7 @@ def test_unopenable_sqlite_file_gives_store_error(tmp_path: Path) -> None:
 
 
 def test_sqlite_pragmas_and_parent_folder(tmp_path: Path) -> None:
-    """A SQLite store creates its folder and runs in WAL mode with the other pragmas."""
+    """A SQLite store creates its folder and runs in WAL mode, synchronous=FULL (durable commits)."""
     path = tmp_path / "a" / "b" / "samen.db"
     s = Store(f"sqlite:///{path}")
     try:
@@ -197,5 +197,5 @@ def test_sqlite_pragmas_and_parent_folder(tmp_path: Path) -> None:
             }
     finally:
         s.close()
-    assert pragma == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 30000,
+    assert pragma == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 30000,
                       "foreign_keys": 1}

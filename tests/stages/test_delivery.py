@@ -7,6 +7,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 from samen.config import Config, load_config
 from samen.gateways.factory import build_mail
-from samen.gateways.mail import MailGateway
+from samen.gateways.mail import Envelope, MailGateway
 from samen.gateways.mail.smtp import SmtpMail
 from samen.gateways.sheets.base import CellBlock
 from samen.gateways.store import Store
@@ -196,6 +197,45 @@ def test_daily_cap_leaves_the_rest_for_next_days(make_config: Callable[..., Conf
     assert (day2.sent, day2.waiting, len(server.received)) == (3, 1, 6)
     assert store.ledger.sent_on(AS_OF) == store.ledger.sent_on(AS_OF + timedelta(days=1)) == 3
     assert len(set(ids(server))) == 6
+
+
+class OtherRunSendsFirst:
+    """The SMTP gateway, and another run that delivers these messages while the session opens."""
+
+    capped = True
+
+    def __init__(self, inner: MailGateway, store: Store, keys: Sequence[str], day: date) -> None:
+        self.inner, self.store, self.keys, self.day = inner, store, keys, day
+
+    def open(self) -> None:
+        self.inner.open()
+        with self.store.ledger.deliveries() as other:
+            for key in self.keys:
+                with other.claim(key, self.day) as claim:
+                    assert claim is not None
+                    claim.mark_sent(datetime.combine(self.day, time(9, 0)), self.day)
+
+    def send_raw(self, raw: bytes, envelope: Envelope) -> None:
+        self.inner.send_raw(raw, envelope)
+
+    def send(self, message: EmailMessage) -> None:
+        self.inner.send(message)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_daily_cap_counts_what_another_run_delivered_meanwhile(
+        make_config: Callable[..., Config], store: Store, server: LocalSmtpServer) -> None:
+    """Count the day's deliveries in each claim: another run's 2 (after this run's first count) leave 1."""
+    config = make_config(server.port, cap=3)
+    planned = mails(6)
+    mail = OtherRunSendsFirst(build_mail(config), store, [planned[4].key, planned[5].key], AS_OF)
+    report = run(config, store, planned, mail=mail)
+    assert (report.sent, len(server.received), store.ledger.sent_on(AS_OF)) == (1, 1, 3)
+    assert recipients(server) == ["person0@example.org"]
+    assert {r.category for r in report.rows if r.status == "wacht"} == {"daglimiet"}
+    assert statuses(store) == {"sent": 3, "planned": 3}
 
 
 def test_outbox_ignores_the_daily_cap(make_config: Callable[..., Config], store: Store) -> None:

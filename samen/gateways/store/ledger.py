@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,25 +104,17 @@ class Ledger:
             return [(_entry(r), bytes(r["content"] or b"")) for r in conn.execute(q).mappings()]
 
     @contextmanager
-    def claim(self, key: str) -> Iterator[Claim | None]:
-        """Claim a planned message for sending; None when it is done or another run holds it.
-
-        The claim is one transaction that ends with the message's new state: on PostgreSQL the
-        row is locked (SELECT ... FOR UPDATE SKIP LOCKED, so a concurrent run skips it), on
-        SQLite the write lock is taken first (a concurrent run waits, then sees it sent). If the
-        process dies while sending, the transaction never commits and the message stays planned.
-        """
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                q = sa.select(messages.c.status).where(messages.c.key == key)
-                row = conn.execute(q.with_for_update(skip_locked=True)).first()
-                mine = row is not None and row.status == PLANNED
-            else:
-                touched = conn.execute(sa.update(messages).where(
-                    (messages.c.key == key) & (messages.c.status == PLANNED)
-                ).values(reason=messages.c.reason))
-                mine = touched.rowcount == 1
-            yield Claim(conn, key) if mine else None
+    def deliveries(self) -> Iterator[Deliveries]:
+        """Hold one pooled connection for a delivery pass; claim each message on it (see Deliveries)."""
+        raw = self.engine.raw_connection()
+        try:
+            deliveries = Deliveries(raw.dbapi_connection, self.engine.dialect)
+            try:
+                yield deliveries
+            finally:
+                deliveries.cursor.close()
+        finally:
+            raw.close()  # back to the pool, which rolls back anything left open
 
     def sent_on(self, day: date) -> int:
         """Return how many messages were delivered on a day (for the daily cap)."""
@@ -150,29 +143,126 @@ class Ledger:
 
 
 
+class Deliveries:
+    """Claims of a delivery pass: each claim is one transaction that ends with the message's state.
+
+    This is the per-message hot path of sending (a claim, the cap count, the outcome and a
+    durable commit for every message), so it runs fixed SQL on the pooled connection's DBAPI
+    connection instead of building and compiling SQLAlchemy statements per message; the values
+    go through the column types' bind processors (how SQLite stores dates) once per pass.
+
+    - PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED locks the row, so a concurrent run skips it;
+      the day's count comes in the same statement (READ COMMITTED: what others have committed).
+    - SQLite: a no-op UPDATE of the planned row takes the write lock first (a concurrent run
+      waits, then sees the message sent); the day's count inside that transaction is exact.
+
+    If the process dies while sending, the transaction never commits and the message stays
+    planned (sent again by the next run with the same Message-ID and bytes). A claim commits
+    when an outcome was recorded (sent, failed, attempt noted), else it rolls back.
+    """
+
+    def __init__(self, dbapi_conn: Any, dialect: sa.Dialect) -> None:
+        """Use a DBAPI connection (no transaction open) of the store's dialect."""
+        self.conn = dbapi_conn
+        self.cursor = dbapi_conn.cursor()
+        self._sql = _POSTGRES_SQL if dialect.name == "postgresql" else _SQLITE_SQL
+        self._postgres = dialect.name == "postgresql"
+        self._at = _bind_processor(messages.c.sent_at, dialect)
+        self._day = _bind_processor(messages.c.sent_day, dialect)
+
+    @contextmanager
+    def claim(self, key: str, count_day: date | None = None) -> Iterator[Claim | None]:
+        """Claim a planned message; None when it is done or another run holds it.
+
+        With count_day the claim also carries how many messages were delivered that day
+        (Claim.sent_that_day), counted while the claim holds its lock (for the daily cap).
+        """
+        cur, sql = self.cursor, self._sql
+        try:
+            sent_that_day: int | None = None
+            if self._postgres:
+                if count_day is None:
+                    cur.execute(sql["claim"], (key,))
+                else:
+                    cur.execute(sql["claim_count"], (self._day(count_day), key))
+                row = cur.fetchone()
+                mine = row is not None and row[0] == PLANNED
+                if mine and count_day is not None:
+                    sent_that_day = int(row[1])
+            else:
+                cur.execute(sql["claim"], (key,))
+                mine = cur.rowcount == 1
+                if mine and count_day is not None:
+                    cur.execute(sql["count"], (self._day(count_day),))
+                    sent_that_day = int(cur.fetchone()[0])
+            claim = Claim(self, key, sent_that_day) if mine else None
+            yield claim
+        except BaseException:
+            self.conn.rollback()
+            raise
+        if claim is not None and claim.recorded:
+            self.conn.commit()  # the durable commit of the message's new state
+        else:
+            self.conn.rollback()
+
+
 class Claim:
     """A message claimed for sending: record its outcome in the claiming transaction."""
 
-    def __init__(self, conn: sa.Connection, key: str) -> None:
-        """Hold the claiming connection."""
-        self.conn = conn
+    def __init__(self, deliveries: Deliveries, key: str, sent_that_day: int | None = None) -> None:
+        """Hold the claiming transaction's session."""
+        self.deliveries = deliveries
         self.key = key
+        self.sent_that_day = sent_that_day  # delivered on the day asked for, counted in the claim
+        self.recorded = False
 
     def mark_sent(self, at: datetime, day: date) -> None:
         """Record a delivered message (the durable commit that prevents a second send)."""
-        self._update(status=SENT, sent_at=at, sent_day=day, reason="",
-                     attempts=messages.c.attempts + 1)
+        d = self.deliveries
+        self._update("sent", (d._at(at), d._day(day), self.key))
 
     def mark_failed(self, reason: str) -> None:
         """Record a permanent refusal (e.g. 550): never retried."""
-        self._update(status=FAILED, reason=reason, attempts=messages.c.attempts + 1)
+        self._update("failed", (reason, self.key))
 
     def note_attempt(self, reason: str) -> None:
         """Record a temporary failure; the message stays planned for the next run."""
-        self._update(reason=reason, attempts=messages.c.attempts + 1)
+        self._update("attempt", (reason, self.key))
 
-    def _update(self, **values: Any) -> None:
-        self.conn.execute(sa.update(messages).where(messages.c.key == self.key).values(**values))
+    def _update(self, name: str, params: tuple[Any, ...]) -> None:
+        d = self.deliveries
+        d.cursor.execute(d._sql[name], params)
+        self.recorded = True
+
+
+# The statements of Deliveries, in each driver's parameter style (sqlite3: ?, psycopg: %s).
+_SQLITE_SQL = {
+    "claim": f"UPDATE messages SET reason = reason WHERE key = ? AND status = '{PLANNED}'",
+    "count": "SELECT count(*) FROM messages WHERE sent_day = ?",
+    "sent": f"UPDATE messages SET status = '{SENT}', sent_at = ?, sent_day = ?, reason = '', "
+            "attempts = attempts + 1 WHERE key = ?",
+    "failed": f"UPDATE messages SET status = '{FAILED}', reason = ?, attempts = attempts + 1 WHERE key = ?",
+    "attempt": "UPDATE messages SET reason = ?, attempts = attempts + 1 WHERE key = ?",
+}
+_POSTGRES_SQL = {
+    "claim": "SELECT status FROM messages WHERE key = %s FOR UPDATE SKIP LOCKED",
+    "claim_count": "SELECT status, (SELECT count(*) FROM messages WHERE sent_day = %s) "
+                   "FROM messages WHERE key = %s FOR UPDATE OF messages SKIP LOCKED",
+    **{name: _SQLITE_SQL[name].replace("?", "%s") for name in ("sent", "failed", "attempt")},
+}
+
+
+def _bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
+    """Return the function that turns a value into what the driver gets for this column.
+
+    Cached: a delivery pass converts the same day and time for every message.
+    """
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return functools.lru_cache(maxsize=8)(process) if process is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table, key: str) -> Any:

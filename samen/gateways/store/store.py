@@ -171,10 +171,20 @@ def _version_row(v: ResponseVersion, now: datetime) -> dict[str, Any]:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL + NORMAL: a commit per sent message stays cheap; busy_timeout: concurrent runs wait.
+    """Set WAL with synchronous=FULL, a busy timeout and foreign keys on a new connection.
+
+    synchronous=FULL: every commit syncs the WAL to disk before it returns, so the commit that
+    marks a message sent survives a power loss or an OS crash too (as a PostgreSQL commit with
+    synchronous_commit=on does). WAL with NORMAL syncs only at checkpoints: it survives a killed
+    process, but a power loss can take back the last commits, and with them the record of
+    messages already delivered, which the next run would then send a second time. The price is
+    one fsync per commit, so one per sent message (about 0.25 ms on the development VM's quiet
+    disk, 1-1.4 ms while other processes write to it).
+    busy_timeout: concurrent runs wait for the write lock instead of failing.
+    """
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
