@@ -10,18 +10,66 @@ from __future__ import annotations
 import re
 import string
 from datetime import UTC, date, datetime
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
+from email.policy import EmailPolicy
 from email.utils import format_datetime
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from samen.domain.messages import CalendarEvent, OutgoingMessage, Sender
 
-# CRLF line ends, 7-bit safe bodies are chosen per part below.
-MAIL_POLICY = policy.SMTP
+
+class _ReusedHeaders(EmailPolicy):
+    """email.policy.SMTP that reuses the header object of a (name, value) it parsed before.
+
+    The stdlib parses every header value it is given and builds a new class per header while
+    doing so (about a third of building a message); header objects are immutable, and most
+    headers of a run's messages repeat (From, Reply-To, Date, the MIME headers of every part).
+    """
+
+    _seen: dict[tuple[Any, ...], tuple[str, Any]] = {}  # noqa: RUF012 (process-wide caches)
+    _max_counts: dict[str, int | None] = {}  # noqa: RUF012
+
+    def header_max_count(self, name: str) -> int | None:
+        """Return how often a header may occur, as EmailPolicy does (it builds a class per call)."""
+        key = name.lower()
+        if key not in self._max_counts:
+            self._max_counts[key] = super().header_max_count(name)
+        return self._max_counts[key]
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        """Return (name, header object) as EmailPolicy does, reusing an equal earlier result."""
+        if isinstance(value, str) and "boundary=" not in value:  # boundaries are random: unique
+            key: tuple[Any, ...] = (name, value)
+        elif type(value) is Address:
+            key = (name, "address", value.display_name, value.username, value.domain)
+        else:
+            return super().header_store_parse(name, value)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = super().header_store_parse(name, value)
+            if len(self._seen) >= 4096:
+                self._seen.clear()
+            self._seen[key] = seen
+        return seen
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        """Return the folded header line as EmailPolicy does, once per header object and policy."""
+        folded = getattr(value, "_folded_binary", None)
+        if folded is not None and folded[0] is self:
+            return folded[1]
+        line = super().fold_binary(name, value)
+        if hasattr(value, "name") and hasattr(value, "__dict__"):  # a header object, not a str
+            value._folded_binary = (self, line)
+        return line
+
+
+# policy.SMTP (CRLF line ends), reusing parsed headers; 7-bit safe bodies are chosen per part below.
+MAIL_POLICY = _ReusedHeaders(linesep="\r\n")
 PRODID = "-//samen//NL"
 DEFAULT_ZONE = "Europe/Amsterdam"
 ICS_FILENAME = "uitnodiging.ics"
@@ -144,6 +192,38 @@ def _drop_inner_mime_version(part: MIMEPart) -> None:
 
 def build_ics(event: CalendarEvent, attendee: str | None, *, now: datetime | None = None) -> bytes:
     """Return the iCalendar file (one VEVENT and a compact VTIMEZONE) of a meeting."""
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
+    if attendee is None or attendee == "":
+        return calendar_of(event, None, stamp).to_ical()
+    # Serialising the calendar (its VTIMEZONE above all) is the slow part, and only the ATTENDEE
+    # line differs between the invitees of a meeting: reuse the rest, byte for byte.
+    # The zones are part of the key: datetimes of one instant in two zones compare equal.
+    head, tail = _ics_around_attendee(event, stamp, repr(event.start.tzinfo), repr(event.end.tzinfo))
+    return head + _attendee_line(check_address(attendee).addr_spec) + tail
+
+
+_PLACEHOLDER = "attendee@placeholder.invalid"
+_ATTENDEE_PARAMETERS = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE"}
+
+
+@lru_cache(maxsize=64)
+def _ics_around_attendee(event: CalendarEvent, stamp: datetime, *zones: str) -> tuple[bytes, bytes]:
+    """Return a meeting's iCalendar bytes before and after its ATTENDEE line."""
+    whole = calendar_of(event, _PLACEHOLDER, stamp).to_ical()
+    line = b"\r\n" + _attendee_line(_PLACEHOLDER)
+    at = whole.index(line) + 2
+    return whole[:at], whole[at + len(line) - 2:]
+
+
+def _attendee_line(address: str) -> bytes:
+    """Return the (folded) ATTENDEE content line of an address, as icalendar writes it."""
+    event = icalendar.Event()
+    event.add("attendee", f"mailto:{address}", parameters=_ATTENDEE_PARAMETERS)
+    return event.to_ical().removeprefix(b"BEGIN:VEVENT\r\n").removesuffix(b"END:VEVENT\r\n")
+
+
+def calendar_of(event: CalendarEvent, attendee: str | None, stamp: datetime) -> icalendar.Calendar:
+    """Return the calendar of a meeting for one attendee (or none) as icalendar objects."""
     method = event.method.upper()
     if method not in METHODS:
         raise ValueError(f"Calendar method must be one of {', '.join(METHODS)}, got {event.method!r}")
@@ -158,7 +238,7 @@ def build_ics(event: CalendarEvent, attendee: str | None, *, now: datetime | Non
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
-    vevent.add("dtstamp", (now or datetime.now(UTC)).astimezone(UTC))
+    vevent.add("dtstamp", stamp)
     vevent.add("dtstart", start)
     vevent.add("dtend", end)
     vevent.add("summary", clean_header_text(event.summary))
@@ -167,9 +247,9 @@ def build_ics(event: CalendarEvent, attendee: str | None, *, now: datetime | Non
     vevent.add("organizer", f"mailto:{check_address(event.organizer).addr_spec}")
     if attendee:
         vevent.add("attendee", f"mailto:{check_address(attendee).addr_spec}",
-                   parameters={"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE"})
+                   parameters=_ATTENDEE_PARAMETERS)
     vevent.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     cal.add_component(vevent)
     # Only the transitions of the meeting's own year(s), not 1970-2037.
     cal.add_missing_timezones(first_date=date(start.year, 1, 1), last_date=date(end.year + 1, 1, 1))
-    return cal.to_ical()
+    return cal

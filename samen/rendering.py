@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
+from functools import lru_cache, partial
 from typing import Any
 
 import jinja2
@@ -71,45 +72,62 @@ def tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
+@lru_cache(maxsize=8)
+def template_environment(language: str) -> tuple[jinja2.Environment, tuple[str, ...]]:
+    """Return the template environment of a language and its message kinds (one per process).
+
+    Every run makes a Renderer; sharing the environment keeps the compiled templates between
+    the runs of one process (the demo's 29), and jinja2 still reloads a template that changed.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("samen", "templates"),
+        # *.html.j2 is only escaped when named: select_autoescape's defaults miss it.
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "html.j2"), default_for_string=False, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["datum"] = partial(format_full_day, language=language)
+    env.filters["tijd"] = format_clock
+    env.filters["kort"] = shorten
+    env.filters["regels"] = html_lines
+    prefix = f"email/{language}/"
+    names = env.list_templates(filter_func=lambda name: name.startswith(prefix))
+    stems = [name.removeprefix(prefix) for name in names if name.endswith(".subject.j2")]
+    kinds = tuple(sorted(
+        stem.removesuffix(".subject.j2") for stem in stems if "/" not in stem and not stem.startswith("_")
+    ))
+    if not kinds:
+        languages = sorted(
+            {name.split("/")[1] for name in env.list_templates() if name.startswith("email/")}
+        )
+        raise ValueError(
+            f"No e-mail templates for language {language!r}; expected "
+            f"templates/email/{language}/<kind>.subject.j2. Known languages: {', '.join(languages)}."
+        )
+    return env, kinds
+
+
+def format_full_day(value: date | datetime, language: str) -> str:
+    """Return a date in full in a language: 'maandag 27 maart 2023'."""
+    return format_date(value, "full", locale=language)
+
+
 class Renderer:
     """Render the subject, plain text and HTML of a message kind from its templates."""
 
     def __init__(self, language: str = "nl") -> None:
         """Set up the template environment of one language."""
         self.language = language
-        self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("samen", "templates"),
-            # *.html.j2 is only escaped when named: select_autoescape's defaults miss it.
-            autoescape=jinja2.select_autoescape(
-                enabled_extensions=("html", "html.j2"), default_for_string=False, default=False
-            ),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["datum"] = self.format_day
-        self.env.filters["tijd"] = format_clock
-        self.env.filters["kort"] = shorten
-        self.env.filters["regels"] = html_lines
-        prefix = f"email/{language}/"
-        names = self.env.list_templates(filter_func=lambda name: name.startswith(prefix))
-        stems = [name.removeprefix(prefix) for name in names if name.endswith(".subject.j2")]
-        self._kinds = sorted(
-            stem.removesuffix(".subject.j2") for stem in stems if "/" not in stem and not stem.startswith("_")
-        )
-        if not self._kinds:
-            languages = sorted(
-                {name.split("/")[1] for name in self.env.list_templates() if name.startswith("email/")}
-            )
-            raise ValueError(
-                f"No e-mail templates for language {language!r}; expected "
-                f"templates/email/{language}/<kind>.subject.j2. Known languages: {', '.join(languages)}."
-            )
+        self.env, kinds = template_environment(language)
+        self._kinds = list(kinds)
 
     def format_day(self, value: date | datetime) -> str:
         """Return a date in full in the renderer's language: 'maandag 27 maart 2023'."""
-        return format_date(value, "full", locale=self.language)
+        return format_full_day(value, self.language)
 
     def kinds(self) -> list[str]:
         """Return the message kinds this language has templates for, sorted."""

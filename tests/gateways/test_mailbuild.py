@@ -261,3 +261,39 @@ def test_bad_message_id_and_naive_now_are_programming_errors() -> None:
         build_email(replace(BASE, message_id="no-brackets"), SENDER, now=NOW)
     with pytest.raises(ValueError, match="aware"):
         build_email(BASE, SENDER, now=datetime(2023, 11, 1, 9, 30))
+
+
+LONG_ADDRESS = "een.heel.lang.adres.om.te.vouwen.over.twee.regels@sub.example.org"
+
+
+@pytest.mark.parametrize("attendee", ["an@example.org", LONG_ADDRESS, "an@bücher.example.org", None, ""])
+@pytest.mark.parametrize("start", [WINTER, SUMMER, WINTER.astimezone(UTC), datetime(2024, 1, 1, tzinfo=ZONE)])
+def test_ics_is_the_whole_calendar_serialised(attendee: str | None, start: datetime) -> None:
+    """build_ics reuses a meeting's serialised calendar around the ATTENDEE line: byte for byte."""
+    from samen.mailbuild import calendar_of
+
+    event = meeting(start=start)
+    whole = calendar_of(event, attendee, NOW).to_ical()
+    assert build_ics(event, attendee, now=NOW) == whole
+    assert build_ics(event, attendee, now=NOW) == whole  # and again, from the reused frame
+    # One instant in another zone is another calendar (equal datetimes, other TZID).
+    other = replace(event, start=start.astimezone(ZoneInfo("Europe/London")),
+                    end=event.end.astimezone(ZoneInfo("Europe/London")))
+    assert build_ics(other, attendee, now=NOW) == calendar_of(other, attendee, NOW).to_ical()
+
+
+def test_reused_headers_give_the_bytes_of_policy_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The policy that reuses parsed and folded headers serialises exactly as email.policy.SMTP."""
+    import email.generator
+
+    from samen.mailbuild import MAIL_POLICY
+
+    def build(policy: email.policy.Policy) -> bytes:
+        boundaries = iter(f"=={n}==" for n in range(10))
+        monkeypatch.setattr(email.generator.Generator, "_make_boundary",
+                            classmethod(lambda cls, text=None: next(boundaries)))
+        message = build_email(replace(BASE, calendar=meeting()), SENDER, now=NOW)
+        return message.as_bytes(policy=policy)
+
+    for _ in range(2):  # the second time from reused header objects
+        assert build(MAIL_POLICY) == build(email.policy.SMTP)

@@ -273,3 +273,72 @@ def test_stale_temp_files_of_a_killed_save_are_removed(tmp_path: Path) -> None:
     finally:
         sheets.close()
     assert not stale.exists() and path.exists()
+
+
+def count_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count openpyxl.load_workbook calls from now on (one element per call)."""
+    calls: list[int] = []
+    real = openpyxl.load_workbook
+
+    def counting(*args: object, **kwargs: object) -> openpyxl.Workbook:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(openpyxl, "load_workbook", counting)
+    return calls
+
+
+def write_once(path: Path, value: str) -> list[list[str]]:
+    """Open the form tab, write B2, close; return the rows read before the write."""
+    gateway = WorkbookSheets(path, lock_timeout=0.2)
+    try:
+        rows = gateway.open_tabs([FORM])[FORM.title]
+        gateway.write_blocks([CellBlock(FORM.title, 2, 2, ((value,),))])
+        return rows
+    finally:
+        gateway.close()
+
+
+def test_kept_book_is_reused_only_while_the_file_is_unchanged(
+    book_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside keep_books a run takes the book saved last; a change by another program reloads."""
+    from samen.gateways.sheets.workbook import keep_books
+
+    loads = count_loads(monkeypatch)
+    with keep_books():
+        write_once(book_path, "c@d.nl")
+        assert write_once(book_path, "e@f.nl")[1] == ["26-11-2026 14:03:11", "c@d.nl"]
+        assert len(loads) == 1  # the second run took the book saved by the first
+        # Another program (a person in Excel) changes the file: the next run reads it afresh.
+        other = reopen(book_path)
+        other[FORM.title]["A2"] = "27-11-2026 09:00:00"
+        other.save(book_path)
+        assert write_once(book_path, "g@h.nl")[1] == ["27-11-2026 09:00:00", "e@f.nl"]
+        assert len(loads) == 3
+    # Outside keep_books every run loads the file, as a fresh process would.
+    write_once(book_path, "i@j.nl")
+    write_once(book_path, "k@l.nl")
+    assert len(loads) == 5
+    assert reopen(book_path)[FORM.title]["B2"].value == "k@l.nl"
+
+
+def test_kept_book_is_dropped_after_a_failed_save(
+    book_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A book whose save failed holds changes the file lacks: the next run loads the file."""
+    from samen.gateways.sheets.workbook import keep_books
+
+    with keep_books():
+        write_once(book_path, "c@d.nl")
+        gateway = WorkbookSheets(book_path, lock_timeout=0.2)
+        gateway.open_tabs([FORM, REVIEW])  # creates a tab in memory: unsaved from here on
+        monkeypatch.setattr(openpyxl.Workbook, "save", lambda *_a: (_ for _ in ()).throw(OSError("vol")))
+        with pytest.raises(OSError, match="vol"):
+            gateway.write_blocks([CellBlock(FORM.title, 2, 2, (("x@y.nl",),))])
+        gateway.close()
+        monkeypatch.undo()
+        loads = count_loads(monkeypatch)
+        rows = write_once(book_path, "e@f.nl")
+        assert loads and rows[1] == ["26-11-2026 14:03:11", "c@d.nl"]
+        assert REVIEW.title not in reopen(book_path).sheetnames

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -22,6 +27,53 @@ from samen.gateways.sheets.base import (
     clip_cell,
 )
 
+# Parsing the whole .xlsx is most of a run's time on a grown workbook, and a process that runs
+# many flows on one file (the demo: 29 runs and its people's edits) would parse it again for every
+# run. Inside keep_books() the process keeps the last books it loaded or saved, each with the
+# digest of the file's bytes at that moment, and a run takes a kept book instead of parsing only
+# while it holds the lock and the file's bytes are still exactly those: any change by anyone (a
+# person, another process) means a fresh load. Off by default: a scheduled run is a fresh process.
+KEPT_BOOKS = 2
+_kept: OrderedDict[str, tuple[str, Workbook]] = OrderedDict()
+_kept_guard = threading.Lock()
+_keeping = 0
+
+
+@contextmanager
+def keep_books() -> Iterator[None]:
+    """Let the runs of this block take the workbook this process last loaded or saved, if unchanged."""
+    global _keeping
+    with _kept_guard:
+        _keeping += 1
+    try:
+        yield
+    finally:
+        with _kept_guard:
+            _keeping -= 1
+            if not _keeping:
+                _kept.clear()
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+def _take_kept(path: Path, digest: str) -> Workbook | None:
+    """Return (and forget) the kept book of path if it was kept for exactly these bytes."""
+    with _kept_guard:
+        kept = _kept.pop(str(path), None)
+    return kept[1] if kept is not None and kept[0] == digest else None
+
+
+def _keep(path: Path, digest: str, book: Workbook) -> None:
+    with _kept_guard:
+        if not _keeping:
+            return
+        _kept[str(path)] = (digest, book)
+        _kept.move_to_end(str(path))
+        while len(_kept) > KEPT_BOOKS:
+            _kept.popitem(last=False)
+
 
 class WorkbookSheets:
     """A .xlsx file with the same tabs and headers as the Google Sheet."""
@@ -32,6 +84,8 @@ class WorkbookSheets:
         self.lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
         self.book: Workbook | None = None
         self.dirty = False
+        # Digest of the file's bytes that self.book equals (None: unknown or changed since).
+        self.digest: str | None = None
 
     def open_tabs(
         self, specs: Sequence[TabSpec], check: SnapshotCheck | None = None
@@ -51,8 +105,12 @@ class WorkbookSheets:
             ) from None
         remove_stale_temp_files(self.path)
         try:
-            self.book = openpyxl.load_workbook(self.path)
+            data = self.path.read_bytes()
+            self.digest = _digest(data)
+            self.book = _take_kept(self.path.resolve(), self.digest) or openpyxl.load_workbook(
+                io.BytesIO(data))
         except Exception as exc:
+            self.book, self.digest = None, None
             self.lock.release()
             raise SheetsError(
                 f"Workbook '{self.path}' cannot be read ({type(exc).__name__}: {exc}). Restore it "
@@ -92,12 +150,15 @@ class WorkbookSheets:
                         set_text(cell, text)
                         self.dirty = True
         if self.dirty:
-            save_atomically(self.book, self.path)
+            self.digest = None
+            self.digest = save_atomically(self.book, self.path)
             self.dirty = False
 
     def close(self) -> None:
         """Release the lock (unsaved changes are dropped: nothing half-written)."""
-        self.book = None
+        if self.book is not None and not self.dirty and self.digest is not None:
+            _keep(self.path.resolve(), self.digest, self.book)
+        self.book, self.digest = None, None
         if self.lock.is_locked:
             self.lock.release()
 
@@ -156,8 +217,8 @@ def remove_stale_temp_files(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def save_atomically(book: Workbook, path: Path) -> None:
-    """Save to a temporary file beside path, flush it to disk, then rename over path."""
+def save_atomically(book: Workbook, path: Path) -> str:
+    """Save to a temporary file beside path, flush it to disk, rename over path; return its digest."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     # mkstemp makes the file private (0600); keep the mode the workbook had, else 0644.
@@ -166,11 +227,13 @@ def save_atomically(book: Workbook, path: Path) -> None:
     try:
         book.save(tmp)
         with open(tmp, "rb+") as fh:
+            digest = _digest(fh.read())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return digest
 
 
 def create_workbook(path: Path, tabs: dict[str, list[list[str]]]) -> None:
