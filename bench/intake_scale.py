@@ -4,14 +4,18 @@ Three parts:
 
 1. Validation alone (in this process): the field frame as `validate_rows` builds it, then
    `validate_form` on it, the pandera schema check alone (`FormResponses.validate` on the
-   prepared frame), and the pieces around it (trim/NA preparation, the clean-row dataclasses,
-   the adapter's dicts). All rows valid, and with 5% invalid rows.
+   prepared frame), and the pieces around it (trim/NA preparation, the normalised rows as dicts
+   of text); `validate_rows` is the whole step as intake runs it (from the rows' dicts to valid
+   dicts and problem dicts). All rows valid, and with 5% invalid rows.
 2. Whole intake runs through the Sheets double (Google backend via gspread; the double serves
    from a separate process), SQLite store, outbox mail, each run in its own process (peak RSS
    is samen's own): the first run, then
-   an idle second run. Intake sends two receipts per new application, so the first run's time
-   is split into phases (read, validate+plan, store, render+build, ledger, send, reconcile,
-   write). Runs with mail are done up to BENCH_INTAKE_MAIL_MAX rows (default 1,000; all sizes
+   an idle second run. "First run s" is run_intake's wall time: samen's work beyond Prefect's
+   start, the waits for the Sheets API included; beside it the time spent inside Sheets API calls
+   (client side) and, of that, the double's own handling (Google's side: reading the request,
+   JSON, its model, answering). Intake sends two receipts per new application, so the first
+   run's time is split into phases (read, validate+plan, store, render+build, ledger, send,
+   reconcile, write). Runs with mail are done up to BENCH_INTAKE_MAIL_MAX rows (default 1,000; all sizes
    with BENCH_FULL=1); every size also runs "without messages": `samen.stages.messaging.deliver`
    is replaced by a no-op in the benchmark process only, which gives the rest of the run; the
    table adds the measured per-message cost to project the full run.
@@ -96,14 +100,17 @@ def responses(size: int, invalid_share: float = 0.0) -> list[dict[str, str]]:
 
 
 def field_frame(rows: list[dict[str, str]]) -> Any:
-    """Return the frame `validate_rows` builds: field columns, sheet-row index, raw text."""
+    """Return the frame `validate_rows` builds (field columns of str objects, sheet-row index)."""
     import pandas as pd
 
     from samen.schemas.form import FORM_FIELDS
     from samen.testing.forms import HEADER_BY_SLUG
 
     by_row = {n: {f: r[HEADER_BY_SLUG[f]] for f in FORM_FIELDS} for n, r in enumerate(rows, start=2)}
-    return pd.DataFrame.from_dict(by_row, orient="index", columns=list(FORM_FIELDS)).fillna(""), by_row
+    index = pd.Index(list(by_row), dtype="int64")
+    frame = pd.DataFrame({f: pd.Series([v[f] for v in by_row.values()], index=index, dtype=object)
+                          for f in FORM_FIELDS}, index=index)
+    return frame, by_row
 
 
 def best_of(function: Any, repeat: int) -> float:
@@ -119,31 +126,29 @@ def best_of(function: Any, repeat: int) -> float:
 def validation(size: int, invalid_share: float) -> dict[str, float]:
     """Return rows/s of each validation step at one size."""
     from samen.schemas import form
-    from samen.stages.form_adapter import normalised_dict, validate_rows
+    from samen.stages.form_adapter import validate_rows
 
     rows = responses(size, invalid_share)
     start = time.perf_counter()
     frame, by_row = field_frame(rows)
     build = time.perf_counter() - start
     repeat = 3 if size <= 10_000 else 1
-    prepared = form._prepare(frame)
+    prepared, typed = form._prepare(frame)
     result = form.validate_form(frame)
 
     def schema() -> None:
         with contextlib.suppress(Exception):  # SchemaErrors: the invalid rows, expected here
             form.FormResponses.validate(prepared, lazy=True)
 
-    good = prepared[~prepared.index.isin(list(result.problems))]
-    consent = frame.loc[good.index, "consent"]
+    good = ~prepared.index.isin(list(result.problems))
     adapter = validate_rows(form.FORM_FIELDS)
     timings = {
         "frame from dicts": build,
         "prepare (trim, NA)": best_of(lambda: form._prepare(frame), repeat),
         "schema check alone": best_of(schema, repeat),
+        "normalise (dicts of text)": best_of(lambda: form._normalise(prepared, typed, frame, good),
+                                             repeat),
         "validate_form": best_of(lambda: form.validate_form(frame), repeat),
-        "normalise (dataclasses)": best_of(lambda: form._normalise(good, consent), repeat),
-        "adapter dicts (asdict)": best_of(lambda: [normalised_dict(r) for r in result.valid.values()],
-                                          repeat),
         "validate_rows (adapter, all)": best_of(lambda: adapter(by_row), repeat),
     }
     return {name: size / seconds for name, seconds in timings.items()}
@@ -218,6 +223,10 @@ def child(backend: str, size: int, with_mail: bool) -> None:
                 first_phases["GC pauses"] = first_gc.seconds
                 first_cpus = {name: phases.cpu(t) for name, t in targets.items()}
                 first_rss = sampler.peak
+                first_traffic = traffic.seconds if backend == "google" else 0.0
+                if double is not None:
+                    double.stdin.write("mark\n")  # the double notes its time of the first run
+                    double.stdin.flush()
                 phases.reset()
                 with gc_time() as idle_gc:
                     start, cpu = time.perf_counter(), time.process_time()
@@ -226,12 +235,20 @@ def child(backend: str, size: int, with_mail: bool) -> None:
                     idle_cpu = time.process_time() - cpu
                 idle_phases = {name: phases.seconds(t) for name, t in targets.items()}
                 idle_phases["GC pauses"] = idle_gc.seconds
+                idle_api = (traffic.seconds - first_traffic) if backend == "google" else 0.0
         finally:
             messaging.deliver = original
             if double is not None:
                 double.stdin.close()
+                served = double.stdout.readline().split()  # the double's own seconds per run
                 double.wait(timeout=120)
+        sheets_api: dict[str, float] = {}
+        if backend == "google":
+            sheets_api = {"first_api_seconds": first_traffic, "idle_api_seconds": idle_api,
+                          "first_double_seconds": float(served[0]) if served else float("nan"),
+                          "idle_double_seconds": float(served[1]) if served else float("nan")}
         result = {
+            **sheets_api,
             "backend": backend, "size": size, "with_mail": with_mail, "setup_seconds": setup,
             "imports_seconds": imports, "rss_start_mb": baseline, "rss_after_imports_mb": after_imports,
             "first_seconds": first_seconds, "idle_seconds": idle_seconds, "first_cpu": first_cpu,
@@ -246,18 +263,41 @@ def child(backend: str, size: int, with_mail: bool) -> None:
 
 
 def serve_double(size: int) -> None:
-    """Child mode: serve a spreadsheet of `size` responses; print 'base_url key'; stop at EOF."""
-    prepare_env()
-    from bench.fixtures import FORM
-    from samen.testing.forms import form_table
-    from samen.testing.sheets_double import SheetsDouble
+    """Child mode: serve a spreadsheet of `size` responses; print 'base_url key'; stop at EOF.
 
-    with SheetsDouble() as double:
+    A line on stdin marks the end of the first run; at EOF it prints the seconds the double spent
+    handling requests (reading, JSON, the model, answering) before and after the mark: the time
+    Google would spend, which the intake waits for.
+    """
+    prepare_env()
+    import threading
+
+    from bench.fixtures import FORM
+    from samen.testing import sheets_double
+    from samen.testing.forms import form_table
+
+    spent = [0.0, 0.0]
+    period = [0]
+    guard = threading.Lock()
+    answer = sheets_double._Handler._answer
+
+    def timed(handler: Any, method: str) -> None:
+        start = time.perf_counter()
+        try:
+            answer(handler, method)
+        finally:
+            with guard:
+                spent[period[0]] += time.perf_counter() - start
+
+    sheets_double._Handler._answer = timed  # type: ignore[method-assign]
+    with sheets_double.SheetsDouble() as double:
         key = double.create_spreadsheet("Programma SAMEN", {FORM: form_table(responses(size))})
         print(double.base_url, key, flush=True)
-        sys.stdin.read()
+        for _line in sys.stdin:
+            period[0] = 1
         if double.errors:
             print("\n".join(double.errors), file=sys.stderr)
+    print(spent[0], spent[1], flush=True)
 
 
 def workbook_config(folder: Path, rows: list[dict[str, str]]) -> Any:
@@ -322,15 +362,22 @@ def main() -> None:
         cost = per_message.get(r["backend"], float("nan"))
         projected = (r["first_seconds"] if r["with_mail"] else
                      r["first_seconds"] + cost * r["planned_messages"])
+        nan = float("nan")
         rows.append([r["backend"], r["size"], "yes" if r["with_mail"] else "no mail",
-                     r["first_seconds"], r["first_cpu"], r["size"] / r["first_seconds"], r["messages"],
-                     projected, r["idle_seconds"], r["idle_cpu"], r["peak_rss_mb"],
-                     r["rss_after_imports_mb"]])
-    say(table(["backend", "rows", "mail", "first run s", "CPU s", "rows/s", "messages",
-               "projected s (with mail)", "idle run s", "idle CPU s", "peak RSS MB",
+                     r["first_seconds"], r["first_cpu"], r.get("first_api_seconds", nan),
+                     r.get("first_double_seconds", nan), r["size"] / r["first_seconds"],
+                     r["messages"], projected, r["idle_seconds"], r["idle_cpu"],
+                     r["peak_rss_first_mb"], r["peak_rss_mb"], r["rss_after_imports_mb"]])
+    say(table(["backend", "rows", "mail", "first run s", "CPU s", "in Sheets API calls s",
+               "of which the double's own s", "rows/s", "messages", "projected s (with mail)",
+               "idle run s", "idle CPU s", "peak RSS first run MB", "peak RSS both runs MB",
                "RSS after imports MB"], rows))
-    say(f"\n(CPU and peak RSS = the intake process alone: the Sheets double serves from its own "
-        f"process. {load_average()} at the end.)\n")
+    say(f"\n(first run s = run_intake's wall time: samen's work beyond Prefect's start, waiting for "
+        f"the Sheets API included. CPU and peak RSS = the intake process alone: the Sheets double "
+        f"serves from its own process; 'in Sheets API calls' = wall time inside HTTP calls (client "
+        f"side), 'the double's own' = the double's handling of them (Google's side). Both runs "
+        f"share one process, so the second peak includes what the first run left allocated. "
+        f"{load_average()} at the end.)\n")
     if failed:
         say(table(["backend", "rows", "mail", "failed"], failed))
     say()

@@ -72,9 +72,12 @@ class _Reference:
 @lru_cache(maxsize=65_536)
 def normalise_name(text: str) -> str:
     """Return text case-folded, without diacritics or apostrophes, punctuation as single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    folded = bare.casefold().translate(_APOSTROPHES)
+    if text.isascii():  # nothing to decompose, and casefold() is lower() (most answers)
+        folded = text.lower().translate(_APOSTROPHES)
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+        folded = bare.casefold().translate(_APOSTROPHES)
     return " ".join(_SEPARATORS.sub(" ", folded).split())
 
 

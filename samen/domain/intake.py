@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 
 from samen.domain.records import Application, AuditEntry, ResponseVersion
 
@@ -23,6 +24,10 @@ ANONYMISED = "geanonimiseerd"  # the placeholder of a name or a free text
 PERSONAL_EMAILS = ("email", "initiative_email", "municipality_email")  # -> a pseudonym (or "")
 PERSONAL_TEXTS = ("initiative_contact", "municipality_contact", "description", "ambition")
 PERSONAL_OPTIONAL = ("initiative_phone", "postcode", "website")  # -> ""
+# json.dumps(values, sort_keys=True, ensure_ascii=False), without building an encoder per call.
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+# 2022-11-26T14:03:11 of a year from 1000 on (strftime writes earlier years without zeros).
+_ISO_SECONDS = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
 _PSEUDONYM = re.compile(r"anoniem-[0-9a-f]{12}@example\.invalid")
 
 
@@ -41,6 +46,8 @@ def is_anonymised(values: Mapping[str, str]) -> bool:
 # The store keeps the timestamp as typed in a column of 64 characters (PostgreSQL enforces it);
 # a longer answer is no timestamp, and the whole answer stays in the version's raw answers.
 SUBMITTED_AT_CHARS = 64
+# A review signal names at most this many other applications, then says how many more there are.
+SIGNAL_IDS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -50,10 +57,10 @@ class FormRow:
     row: int
     values: dict[str, str]
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Return a stable hash of the row's answers (a changed answer is a new version)."""
-        text = json.dumps(self.values, sort_keys=True, ensure_ascii=False)
+        text = _FINGERPRINT_JSON.encode(self.values)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -75,12 +82,14 @@ def read_form_rows(
     """Return the non-empty form rows by field, and the number of empty rows skipped."""
     out: list[FormRow] = []
     empty = 0
+    fields = list(columns)
+    indexes = [columns[f] - 1 for f in fields]
+    width = max(indexes, default=-1) + 1
     for number, row in enumerate(rows[1:], start=2):
+        cells = ([row[i] for i in indexes] if len(row) >= width else
+                 [row[i] if len(row) > i else "" for i in indexes])
         # NUL goes: PostgreSQL cannot store it and a workbook cannot hold it (Google can).
-        values = {
-            fld: (row[col - 1].replace("\x00", "").strip() if len(row) >= col else "")
-            for fld, col in columns.items()
-        }
+        values = dict(zip(fields, [c.replace("\x00", "").strip() for c in cells], strict=True))
         if not any(values.values()):
             empty += 1
             continue
@@ -116,29 +125,22 @@ def plan_intake(
     next_seq = max((a.seq for a in apps), default=0) + 1
     touched: set[str] = set()
     created: set[str] = set()
-    versions: dict[int, ResponseVersion] = {}
-    for r in changed:
-        version = latest[r.row].version + 1 if r.row in latest else 1
-        versions[r.row] = ResponseVersion(
-            form_row=r.row, version=version, fingerprint=r.fingerprint,
-            submitted_at=r.values.get("submitted_at", "")[:SUBMITTED_AT_CHARS], raw=dict(r.values),
-            valid=r.row in valid, normalised=valid.get(r.row),
-            problems=tuple(problems.get(r.row, ())), application_id=None,
-        )
+    number = {r.row: latest[r.row].version + 1 if r.row in latest else 1 for r in changed}
+    assigned: dict[int, str] = {}
     for row in sorted(valid, key=lambda n: (valid[n].get("submitted_at", ""), n)):
         norm = valid[row]
         key = key_of(norm)
         app_id = row_app.get(row) or by_key.get(key)
         if app_id is None:
             app_id = f"{id_prefix}-{next_seq:03d}"
-            app = Application(app_id, next_seq, key, row, versions[row].version)
+            app = Application(app_id, next_seq, key, row, number[row])
             next_seq += 1
             created.add(app_id)
             plan.audit.append(AuditEntry("intake", "application_created", app_id, {"form_row": row}))
         else:
             old = by_id[app_id]
             new_key = key if by_key.get(key, app_id) == app_id else old.key
-            app = replace(old, key=new_key, form_row=row, version=versions[row].version)
+            app = replace(old, key=new_key, form_row=row, version=number[row])
             action = "application_superseded" if old.form_row != row else "application_updated"
             plan.audit.append(AuditEntry("intake", action, app_id,
                                          {"form_row": row, "previous_form_row": old.form_row}))
@@ -147,7 +149,16 @@ def plan_intake(
         by_id[app_id] = app
         by_key[app.key] = app_id
         row_app[row] = app_id
-        versions[row] = replace(versions[row], application_id=app_id)
+        assigned[row] = app_id
+    versions: dict[int, ResponseVersion] = {
+        r.row: ResponseVersion(
+            form_row=r.row, version=number[r.row], fingerprint=r.fingerprint,
+            submitted_at=r.values.get("submitted_at", "")[:SUBMITTED_AT_CHARS], raw=r.values,
+            valid=r.row in valid, normalised=valid.get(r.row),
+            problems=tuple(problems.get(r.row, ())), application_id=assigned.get(r.row),
+        )
+        for r in changed
+    }
     for v in versions.values():
         plan.audit.append(AuditEntry("intake", "response_version_recorded", f"rij {v.form_row}", {
             "version": v.version, "valid": v.valid,
@@ -171,6 +182,7 @@ def review_signals(
     for a in apps:
         by_town.setdefault(current[a.id].get("municipality_code", ""), []).append(a.id)
         by_mail.setdefault(current[a.id].get("email", ""), []).append(a.id)
+    late = f"Ingediend na de sluitingsdatum ({closing_date.strftime('%d-%m-%Y')})."
     out: dict[str, list[str]] = {}
     for a in apps:
         norm = current[a.id]
@@ -181,21 +193,36 @@ def review_signals(
             signals.append(
                 f"Opnieuw ingediend: deze inzending vervangt de eerdere inzending op formulierrij {rows}."
             )
-        others = [i for i in by_town[norm.get("municipality_code", "")] if i != a.id]
-        if others:
+        others = by_town[norm.get("municipality_code", "")]
+        if len(others) > 1:
             signals.append(
-                f"Meer inzendingen uit {norm.get('municipality_name', '')}: ook {', '.join(others)}."
+                f"Meer inzendingen uit {norm.get('municipality_name', '')}: "
+                f"ook {name_others(others, a.id)}."
             )
-        same_mail = [i for i in by_mail[norm.get("email", "")] if i != a.id]
-        if same_mail:
-            signals.append(f"Hetzelfde e-mailadres staat ook bij {', '.join(same_mail)}.")
+        same_mail = by_mail[norm.get("email", "")]
+        if len(same_mail) > 1:
+            signals.append(f"Hetzelfde e-mailadres staat ook bij {name_others(same_mail, a.id)}.")
         submitted = parse_iso(norm.get("submitted_at", ""))
         if submitted is not None and submitted.date() > closing_date:
-            signals.append(
-                f"Ingediend na de sluitingsdatum ({closing_date.strftime('%d-%m-%Y')})."
-            )
+            signals.append(late)
         out[a.id] = signals
     return out
+
+
+def name_others(ids: Sequence[str], own: str) -> str:
+    """Return the ids other than own, the first SIGNAL_IDS_SHOWN of them by name, then a count."""
+    # Listing every other id would make each review row of a municipality with n submissions
+    # name n others: n² ids in the sheet (100,000 rows over 342 municipalities: 440 MB of text).
+    shown: list[str] = []
+    for other in ids:
+        if other != own:
+            shown.append(other)
+            if len(shown) > SIGNAL_IDS_SHOWN:
+                break
+    rest = len(ids) - 1 - SIGNAL_IDS_SHOWN
+    if rest <= 0:
+        return ", ".join(shown)
+    return f"{', '.join(shown[:SIGNAL_IDS_SHOWN])} en nog {rest} andere"
 
 
 def parse_iso(text: str) -> datetime | None:
@@ -209,4 +236,8 @@ def parse_iso(text: str) -> datetime | None:
 def show_datetime(text: str) -> str:
     """Return an ISO date-time as the sheet shows it: dd-mm-jjjj hh:mm (else the text as is)."""
     moment = parse_iso(text)
-    return moment.strftime("%d-%m-%Y %H:%M") if moment else text
+    if moment is None:
+        return text
+    if _ISO_SECONDS.fullmatch(text):  # what intake stores: rearranged (strftime is slower)
+        return f"{text[8:10]}-{text[5:7]}-{text[:4]} {text[11:16]}"
+    return moment.strftime("%d-%m-%Y %H:%M")

@@ -27,7 +27,9 @@ class HeaderError(SheetsError):
 
 def sheet_text(value: str) -> str:
     """Return value as any backend will store it: no control characters, clipped to a cell."""
-    return clip_cell(_CONTROL.sub("", value), MAX_CELL_CHARS_WORKBOOK)
+    if not value.isprintable():  # printable text has no control characters: most cells
+        value = _CONTROL.sub("", value)
+    return clip_cell(value, MAX_CELL_CHARS_WORKBOOK)
 
 
 def header_index(
@@ -95,31 +97,46 @@ def reconcile_tab(
     next_row = max(len(rows) + 1, 2)
     blocks: list[CellBlock] = []
     added = changed = 0
+    single_key = isinstance(key_header, str)
+    runs: dict[tuple[int, ...], list[tuple[int, ...]]] = {}  # changed columns -> adjacent runs
     for key, cells in desired.items():
         wanted = {columns[h]: sheet_text(v) for h, v in cells.items()}
-        if isinstance(key_header, str):
+        if single_key:
             wanted[key_cols[0]] = key
         found = located.get(key)
-        is_new = found is None
-        current: Sequence[str] = ()
         if found is None:
             number, next_row = next_row, next_row + 1
             added += 1
             for header, value in (initial or {}).items():
                 wanted.setdefault(columns[header], value)
+            diff = {col: text for col, text in wanted.items() if text}  # a new row is empty
         else:
             number = found
             current = rows[number - 1]
-        diff = {
-            col: text for col, text in wanted.items()
-            if (current[col - 1] if len(current) >= col else "") != text
-        }
-        if not diff:
-            continue
-        if not is_new:
+            diff = {
+                col: text for col, text in wanted.items()
+                if (current[col - 1] if len(current) >= col else "") != text
+            }
+            if not diff:
+                continue
             changed += 1
-        blocks.extend(contiguous_blocks(tab, number, diff))
+        order = tuple(sorted(diff))
+        if order not in runs:
+            runs[order] = _adjacent_runs(order)
+        blocks.extend(CellBlock(tab, number, run[0], (tuple(diff[c] for c in run),))
+                      for run in runs[order])
     return Reconciliation(blocks=blocks, rows_added=added, rows_changed=changed)
+
+
+def _adjacent_runs(columns: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Split sorted column numbers into runs of adjacent ones: (1, 2, 5) -> [(1, 2), (5,)]."""
+    out: list[list[int]] = []
+    for col in columns:
+        if out and col == out[-1][-1] + 1:
+            out[-1].append(col)
+        else:
+            out.append([col])
+    return [tuple(run) for run in out]
 
 
 def contiguous_blocks(tab: str, row: int, cells: Mapping[int, str]) -> list[CellBlock]:

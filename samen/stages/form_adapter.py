@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from typing import cast
 
 import pandas as pd
 
@@ -24,12 +24,17 @@ def validate_rows(questions: Mapping[str, str]) -> RowsValidator:
     def validate(rows: Mapping[int, Mapping[str, str]]) -> tuple[
         dict[int, dict[str, str]], dict[int, list[dict[str, str]]]
     ]:
-        frame = pd.DataFrame.from_dict(
-            {row: dict(values) for row, values in rows.items()}, orient="index",
-            columns=list(FORM_FIELDS),
-        ).fillna("")
+        # Object columns of the caller's own str: validate_form hands unchanged answers back
+        # as these same objects instead of making a new string per cell.
+        index = pd.Index(list(rows), dtype="int64")
+        frame = pd.DataFrame(
+            {field: pd.Series(column, index=index, dtype=object)
+             for field, column in zip(FORM_FIELDS, _columns(rows), strict=True)},
+            index=index,
+        )
         result = validate_form(frame, questions)
-        valid = {row: normalised_dict(resp) for row, resp in result.valid.items()}
+        # NormalisedResponse is a TypedDict of text: the plain dicts the intake rules take.
+        valid = cast(dict[int, dict[str, str]], result.valid)
         problems = {
             row: [
                 {"field": p.field, "question": p.question, "value": p.value, "message": p.message}
@@ -42,12 +47,13 @@ def validate_rows(questions: Mapping[str, str]) -> RowsValidator:
     return validate
 
 
-def normalised_dict(resp: object) -> dict[str, str]:
-    """Return a normalised response as text fields (the timestamp as ISO, so it sorts)."""
-    out: dict[str, str] = {}
-    for key, value in asdict(resp).items():  # type: ignore[call-overload]
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return out
+def _columns(rows: Mapping[int, Mapping[str, str]]) -> list[list[str]]:
+    """Return the answers field by field (in FORM_FIELDS order), "" for a missing answer."""
+    answers = list(rows.values())
+    try:
+        return [[values[field] for values in answers] for field in FORM_FIELDS]
+    except KeyError:  # rows without some field: the slower way
+        return [[values.get(field) or "" for values in answers] for field in FORM_FIELDS]
 
 
 def key_from_normalised(norm: Mapping[str, str]) -> str:

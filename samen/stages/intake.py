@@ -30,6 +30,7 @@ from samen.gateways.store import Store
 from samen.gateways.store.ledger import LedgerEntry
 from samen.gateways.store.store import utcnow
 from samen.rendering import Renderer
+from samen.stages.collector import collector_paused, collector_resumed
 from samen.stages.form_adapter import key_from_normalised, validate_rows
 from samen.stages.intake_mail import (
     correction_mails,
@@ -100,6 +101,15 @@ def run_intake(
     now: datetime | None = None,
 ) -> IntakeSummary:
     """Read the form once, record new or edited responses, and reconcile review and corrections."""
+    with collector_paused():
+        return _intake(config, sheets=sheets, store=store, mail=mail, as_of=as_of,
+                       dry_run=dry_run, now=now)
+
+
+def _intake(
+    config: Config, *, sheets: SheetsGateway, store: Store, mail: MailGateway, as_of: date,
+    dry_run: bool, now: datetime | None,
+) -> IntakeSummary:
     tabs = config.tabs
     columns: dict[str, dict[str, int]] = {}
 
@@ -117,28 +127,34 @@ def run_intake(
         check_messaging_headers(config, snapshot)
 
     snapshot = sheets.open_tabs(intake_tab_specs(config), check=check_headers)
-    form = snapshot[tabs["form"]]
     form_cols, review_cols, corr_cols = columns["form"], columns["review"], columns["corrections"]
-    rows, empty = read_form_rows(form, form_cols)
+    # Memory: the form tab's cells go once read, the rows once planned (versions keep the
+    # answers), the audit once recorded; at 100,000 rows each is 100 MB or more.
+    rows, empty = read_form_rows(snapshot[tabs["form"]], form_cols)
+    if list(tabs.values()).count(tabs["form"]) == 1:  # no other step reads that tab
+        del snapshot[tabs["form"]]
     stored = store.load_versions()
     apps = store.load_applications()
     plan = plan_intake(
         rows, stored, apps, validate=validate_rows(config.questions),
         key_of=key_from_normalised, id_prefix=config.programme.id_prefix,
     )
+    del rows
     plan.empty_rows = empty
     if not dry_run:
         store.save_intake(plan.versions, plan.new_apps, plan.changed_apps, plan.audit)
+    plan.audit.clear()
     versions = [*stored, *plan.versions]
     current_apps = merge_apps(apps, plan)
     current = current_versions(current_apps, versions)
-    messaging = run_messaging(
-        config, stage="intake", store=store, mail=mail, renderer=Renderer(config.programme.language),
-        snapshot=snapshot,
-        planned=[*receipt_mails(current_apps, current), *correction_mails(versions)],
-        signals=intake_signals(current_apps, current, config.programme.closing_date, as_of),
-        as_of=as_of, now=now or utcnow(), dry_run=dry_run,
-    )
+    with collector_resumed():  # rendering and building messages leaves reference cycles
+        messaging = run_messaging(
+            config, stage="intake", store=store, mail=mail,
+            renderer=Renderer(config.programme.language), snapshot=snapshot,
+            planned=[*receipt_mails(current_apps, current), *correction_mails(versions)],
+            signals=intake_signals(current_apps, current, config.programme.closing_date, as_of),
+            as_of=as_of, now=now or utcnow(), dry_run=dry_run,
+        )
     review = reconcile_tab(
         tabs["review"], snapshot[tabs["review"]], review_cols, REVIEW_KEY,
         review_rows(current_apps, versions, config),

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from samen.domain.intake import parse_iso
+from samen.domain.intake import parse_iso, show_datetime
 from samen.domain.records import Application, ResponseVersion
 from samen.gateways.store.ledger import LedgerEntry, SignalRecord
 from samen.schemas.municipalities import display_name
@@ -71,14 +71,15 @@ def intake_signals(
 ) -> list[SignalRecord]:
     """Return the alerts intake raises: an application submitted after the closing date."""
     out: list[SignalRecord] = []
+    closed = closing.strftime("%d-%m-%Y")
     for a in apps:
-        moment = parse_iso(current[a.id].get("submitted_at", ""))
+        submitted = current[a.id].get("submitted_at", "")
+        moment = parse_iso(submitted)
         if moment is not None and moment.date() > closing:
             out.append(SignalRecord(
                 key=f"te-laat|{a.id}", kind="Te laat ingediend", subject=a.id,
-                explanation=(f"{a.id} is ingediend op {moment.strftime('%d-%m-%Y %H:%M')}, na de "
-                             f"sluitingsdatum {closing.strftime('%d-%m-%Y')}. Beslis of deze "
-                             "aanmelding toch meedoet."),
+                explanation=(f"{a.id} is ingediend op {show_datetime(submitted)}, na de "
+                             f"sluitingsdatum {closed}. Beslis of deze aanmelding toch meedoet."),
                 raised_on=as_of))
     return out
 

@@ -155,9 +155,11 @@ def tab_blocks(
         }
         for e in entries.values()
     }
+    days: dict[date, str] = {}  # signals share few dates: format each once
     signal_rows = {
-        s.key: {"Datum": s.raised_on.strftime("%d-%m-%Y"), "Soort": s.kind, "Betreft": s.subject,
-                "Toelichting": s.explanation}
+        s.key: {"Datum": days.get(s.raised_on) or days.setdefault(s.raised_on,
+                                                                  s.raised_on.strftime("%d-%m-%Y")),
+                "Soort": s.kind, "Betreft": s.subject, "Toelichting": s.explanation}
         for s in signals.values()
     }
     signal_tab = snapshot[t["signals"]]

@@ -116,6 +116,22 @@ def test_write_blocks_is_one_raw_batch_update(sheets_double: SheetsDouble,
     assert sheets_double.values(key, "It's done") == [["Besluit"], ["ja"], ["nee"]]
 
 
+def test_many_row_blocks_land_as_written_in_one_call(sheets_double: SheetsDouble,
+                                                     make_sheets: MakeSheets) -> None:
+    key = form_sheet(sheets_double)
+    sheets = make_sheets(key)
+    sheets.open_tabs(SPECS)
+    sheets_double.reset_calls()
+    blocks = []
+    for row in range(2, 42):  # a human column (C) between the pipeline's columns
+        blocks += [CellBlock(REVIEW, row, 1, ((str(row), f"veld {row}"),)),
+                   CellBlock(REVIEW, row, 4, ((f"melding {row}",),))]
+    sheets.write_blocks(blocks)
+    assert sheets_double.calls == [("POST", "values.batchUpdate")]
+    assert sheets_double.values(key, REVIEW)[1:] == [
+        [str(row), f"veld {row}", "", f"melding {row}"] for row in range(2, 42)]
+
+
 def test_write_blocks_without_blocks_makes_no_call(sheets_double: SheetsDouble,
                                                    make_sheets: MakeSheets) -> None:
     make_sheets(form_sheet(sheets_double)).write_blocks([])

@@ -17,6 +17,7 @@ from samen.schemas.form import (
     application_key,
     validate_form,
 )
+from samen.stages.form_adapter import validate_rows
 
 GOOD = {
     "submitted_at": "26-11-2022 14:03:11",
@@ -65,7 +66,7 @@ def test_a_whole_good_row_is_valid_and_normalised() -> None:
     assert result.problems == {}
     assert result.valid == {
         2: NormalisedResponse(
-            submitted_at=datetime(2022, 11, 26, 14, 3, 11),
+            submitted_at="2022-11-26T14:03:11",
             email="aanvrager@voorbeeld.nl",
             initiative="Stagehuis Schilderswijk",
             municipality_code="GM0518",
@@ -82,18 +83,18 @@ def test_a_whole_good_row_is_valid_and_normalised() -> None:
             consent="Ja, ik geef toestemming",
         )
     }
-    assert type(result.valid[2].submitted_at) is datetime
+    assert result.valid[2]["submitted_at"] == datetime(2022, 11, 26, 14, 3, 11).isoformat()
 
 
 @pytest.mark.parametrize(
     ("field", "answer", "normalised"),
     [
-        ("submitted_at", "26-11-2026 14:03:11", datetime(2026, 11, 26, 14, 3, 11)),
-        ("submitted_at", "6-1-2026 9:03:11", datetime(2026, 1, 6, 9, 3, 11)),
-        ("submitted_at", "26-11-2026 14:03", datetime(2026, 11, 26, 14, 3)),
-        ("submitted_at", "11/26/2026 14:03:11", datetime(2026, 11, 26, 14, 3, 11)),
-        ("submitted_at", "1/6/2026 9:03", datetime(2026, 1, 6, 9, 3)),
-        ("submitted_at", "29-02-2024 10:00:00", datetime(2024, 2, 29, 10, 0)),
+        ("submitted_at", "26-11-2026 14:03:11", datetime(2026, 11, 26, 14, 3, 11).isoformat()),
+        ("submitted_at", "6-1-2026 9:03:11", datetime(2026, 1, 6, 9, 3, 11).isoformat()),
+        ("submitted_at", "26-11-2026 14:03", datetime(2026, 11, 26, 14, 3).isoformat()),
+        ("submitted_at", "11/26/2026 14:03:11", datetime(2026, 11, 26, 14, 3, 11).isoformat()),
+        ("submitted_at", "1/6/2026 9:03", datetime(2026, 1, 6, 9, 3).isoformat()),
+        ("submitted_at", "29-02-2024 10:00:00", datetime(2024, 2, 29, 10, 0).isoformat()),
         ("email", "  Aanvrager@Voorbeeld.NL ", "aanvrager@voorbeeld.nl"),
         ("email", "jan+samen@sub.voorbeeld.nl", "jan+samen@sub.voorbeeld.nl"),
         ("initiative", "Het  8ste\tWerk", "Het 8ste Werk"),
@@ -130,7 +131,7 @@ def test_good_answers_are_accepted_and_normalised(field: str, answer: str, norma
     assert result.problems == {}
     response = result.valid[2]
     attribute = "municipality_code" if field == "municipality" else field
-    assert getattr(response, attribute) == normalised
+    assert response[attribute] == normalised  # type: ignore[literal-required]
 
 
 @pytest.mark.parametrize(
@@ -141,6 +142,8 @@ def test_good_answers_are_accepted_and_normalised(field: str, answer: str, norma
         ("submitted_at", "31-02-2026 10:00:00", "Dat is geen datum en tijd"),
         ("submitted_at", "2026-11-26 14:03:11", "Dat is geen datum en tijd"),
         ("submitted_at", "26-11-2026 25:03", "Dat is geen datum en tijd"),
+        ("submitted_at", "2/31/2026 10:00", "Dat is geen datum en tijd"),
+        ("submitted_at", "01-01-0000 10:00:00", "Dat is geen datum en tijd"),
         ("email", "   ", "is niets ingevuld. Vul je e-mailadres in"),
         ("email", "jan.voorbeeld.nl", "het teken @ ontbreekt"),
         ("email", "jan @voorbeeld.nl", "er staat een spatie in"),
@@ -264,7 +267,7 @@ def test_missing_cells_and_object_columns_count_as_empty() -> None:
     frame.index = [12]
     result = validate_form(frame)
     assert result.problems == {}
-    assert (result.valid[12].initiative_phone, result.valid[12].website) == ("", "")
+    assert (result.valid[12]["initiative_phone"], result.valid[12]["website"]) == ("", "")
     assert validate_form(frame.drop(columns=["website", "postcode"])).problems == {}
 
 
@@ -297,3 +300,24 @@ def test_application_key_normalises_the_name_and_adds_the_code() -> None:
     )
     keys = {application_key(response) for response in result.valid.values()}
     assert keys == {"welzijnscooperatie delfshaven|GM0599"}
+
+
+def test_valid_rows_are_plain_text_whatever_the_column_type() -> None:
+    rows = [{**GOOD, "email": " Jan@Voorbeeld.NL ", "initiative": "Het  Huis"}, GOOD]
+    as_text = validate_form(pd.DataFrame(rows, index=[2, 3]))
+    as_objects = validate_form(pd.DataFrame(rows, index=[2, 3], dtype=object))
+    assert as_text == as_objects
+    assert as_objects.valid[2]["email"] == "jan@voorbeeld.nl"
+    assert as_objects.valid[2]["initiative"] == "Het Huis"
+    assert all(type(v) is str for resp in as_objects.valid.values() for v in resp.values())
+
+
+def test_the_adapter_gives_the_same_rows_and_problems_as_dicts() -> None:
+    rows = {2: GOOD, 3: {**GOOD, "postcode": "12AB", "consent": "nee"}, 5: {**GOOD, "website": ""}}
+    valid, problems = validate_rows(FORM_FIELDS)(rows)
+    result = validate_form(pd.DataFrame.from_dict(rows, orient="index"))
+    assert valid == result.valid
+    assert problems == {row: [{"field": p.field, "question": p.question, "value": p.value,
+                               "message": p.message} for p in found]
+                        for row, found in result.problems.items()}
+    assert list(problems[3][0]) == ["field", "question", "value", "message"]

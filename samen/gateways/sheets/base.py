@@ -111,6 +111,46 @@ def clip_cell(value: str, limit: int) -> str:
     return value[: limit - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
 
 
+def stack_blocks(blocks: Sequence[CellBlock]) -> list[CellBlock]:
+    """Join blocks that continue one another one row down, equally wide, into one rectangle.
+
+    A tab's new rows (one block per row, or two when a human column splits them) become a few
+    rectangles instead of a range per row, so a batch write stays small however many rows it
+    adds. Blocks that overlap are returned as they are: their order decides which value stays.
+    """
+    if _overlap(blocks):
+        return list(blocks)
+    runs: list[list[CellBlock]] = []
+    ends: dict[tuple[str, int, int, int], int] = {}  # (tab, col, width, next row) -> run
+    for block in blocks:
+        width = len(block.values[0]) if block.values else 0
+        if width == 0 or any(len(r) != width for r in block.values):
+            runs.append([block])  # empty or ragged: written as it is
+            continue
+        at = ends.pop((block.tab, block.col, width, block.row), None)
+        if at is None:
+            at = len(runs)
+            runs.append([])
+        runs[at].append(block)
+        ends[block.tab, block.col, width, block.row + len(block.values)] = at
+    return [run[0] if len(run) == 1 else
+            CellBlock(run[0].tab, run[0].row, run[0].col, tuple(r for b in run for r in b.values))
+            for run in runs]
+
+
+def _overlap(blocks: Sequence[CellBlock]) -> bool:
+    """Tell whether two blocks write a cell in common."""
+    taken: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for block in blocks:
+        for offset, row in enumerate(block.values):
+            start, end = block.col, block.col + len(row)
+            spans = taken.setdefault((block.tab, block.row + offset), [])
+            if any(s < end and start < e for s, e in spans):
+                return True
+            spans.append((start, end))
+    return False
+
+
 def pad_rows(rows: Mapping[str, list[list[str]]]) -> dict[str, list[list[str]]]:
     """Return a copy with every row as a list of str (defensive against None cells)."""
     return {t: [["" if c is None else str(c) for c in r] for r in rs] for t, rs in rows.items()}

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import gspread
+import orjson
 import requests
 from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError
@@ -33,6 +34,7 @@ from samen.gateways.sheets.base import (
     TabSpec,
     clip_cell,
     quote_tab,
+    stack_blocks,
 )
 
 GOOGLE_API = "https://sheets.googleapis.com"
@@ -90,6 +92,12 @@ class RetryingHTTPClient(HTTPClient):
             endpoint = self.api_base.rstrip("/") + endpoint[len(GOOGLE_API):]
         call = describe_call(method, endpoint)
         attempts = self.max_attempts if is_idempotent(method, call, json) else 1
+        if json is not None and data is None and files is None:
+            # A batch write of many rows is tens of MB of JSON: orjson writes it as UTF-8 bytes
+            # some ten times faster than requests' json.dumps, and without a str copy.
+            data = orjson.dumps(json)
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+            json = None
         error: Exception | None = None
         for attempt in range(1, attempts + 1):
             try:
@@ -182,7 +190,7 @@ class GoogleSheets:
         data = [{"range": block.a1_range(),
                  "values": [[clip_cell(value, MAX_CELL_CHARS_GOOGLE) for value in row]
                             for row in block.values]}
-                for block in blocks]
+                for block in stack_blocks(blocks)]
         body = {"valueInputOption": "RAW", "data": data}
         self._call("values:batchUpdate", lambda: self._http.values_batch_update(self.key, body))
 
