@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
+from samen.schemas.failures import first_failures
 from samen.schemas.form_values import COLLAPSED, FORM_FIELDS, LENGTHS
 from samen.schemas.municipalities import resolve_municipality
 
@@ -79,18 +80,8 @@ def collect_problems(
     errors: pa.errors.SchemaErrors, prepared: pd.DataFrame, questions: Mapping[str, str]
 ) -> dict[int, list[Problem]]:
     """Return the problems of the model's failure cases by sheet row, one per field, form order."""
-    cases = errors.failure_cases
-    if (cases["index"].isna() | ~cases["check"].isin(CHECK_ORDER)).any():
-        raise ValueError(f"Form data does not fit the form schema: {errors}")
-    fields = cases["column"].where(cases["check"] != "emails_differ", "municipality_email")
-    chosen = pd.DataFrame({
-        "row": cases["index"].astype("int64"),
-        "field": fields.astype("str"),
-        "order": fields.map({field: n for n, field in enumerate(FORM_FIELDS)}),
-        "rank": cases["check"].map({check: n for n, check in enumerate(CHECK_ORDER)}),
-        "check": cases["check"].astype("str"),
-    })
-    chosen = chosen.sort_values(["row", "order", "rank"]).drop_duplicates(["row", "field"])
+    chosen = first_failures(errors, list(FORM_FIELDS), CHECK_ORDER, ("emails_differ", "municipality_email"),
+                            "Form")
     values = pd.Series("", index=chosen.index, dtype="str")
     for field, group in chosen.groupby("field"):
         values[group.index] = prepared[field].reindex(group["row"]).fillna("").to_numpy()

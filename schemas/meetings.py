@@ -21,6 +21,7 @@ from pandera.typing import Series
 
 from samen.domain.layouts import MEETINGS_HEADERS
 from samen.domain.meetings import Meeting
+from samen.schemas.failures import first_failures
 
 _NAMES = ("nr", "day", "start", "end", "title", "location", "address", "audience", "status",
           "materials", "attendance_complete")
@@ -196,17 +197,8 @@ def _prepare(rows: Sequence[Sequence[str]], columns: Mapping[str, int]) -> pd.Da
 
 
 def _problems(errors: pa.errors.SchemaErrors, frame: pd.DataFrame) -> list[MeetingProblem]:
-    cases = errors.failure_cases
-    if (cases["index"].isna() | ~cases["check"].isin(_CHECK_ORDER)).any():
-        raise ValueError(f"Meetings data does not fit the meetings schema: {errors}")
-    fields = cases["column"].where(cases["check"] != "end_after_start", "end")
-    chosen = pd.DataFrame({
-        "row": cases["index"].astype("int64"),
-        "field": fields.astype("str"),
-        "order": fields.map({field: n for n, field in enumerate(MEETING_FIELDS)}),
-        "rank": cases["check"].map({check: n for n, check in enumerate(_CHECK_ORDER)}),
-        "check": cases["check"].astype("str"),
-    }).sort_values(["row", "order", "rank"]).drop_duplicates(["row", "field"])
+    chosen = first_failures(errors, list(MEETING_FIELDS), _CHECK_ORDER, ("end_after_start", "end"),
+                            "Meetings")
     text = frame.astype(object).where(frame.notna(), "")
     problems = []
     for row, field, check in zip(chosen["row"].tolist(), chosen["field"], chosen["check"],
