@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -28,11 +29,6 @@ def write_manifest(
     folder.mkdir(parents=True, exist_ok=True)
     stamp = run_at.strftime("%Y-%m-%dT%H-%M-%S")
     suffix = "-proef" if dry_run else ""
-    path = folder / f"{stamp}-{stage}{suffix}.csv"
-    n = 2
-    while path.exists():
-        path = folder / f"{stamp}-{stage}{suffix}-{n}.csv"
-        n += 1
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HEADER)
@@ -40,13 +36,44 @@ def write_manifest(
         writer.writerow((r.kind, r.to_address, r.to_name, r.subject_line, r.key,
                          "gepland (proef)" if dry_run and r.status == "gepland" else r.status,
                          r.reason))
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return publish_new(folder, f"{stamp}-{stage}{suffix}", buffer.getvalue())
+
+
+def publish_new(folder: Path, stem: str, text: str) -> Path:
+    """Write text to a new file `stem.csv` (or `stem-2.csv`, ...) that no other run has taken.
+
+    The text (it holds people's addresses) goes to a private (0600) temporary file first; a
+    hard link then gives it its name only if that name is free (atomically), so two runs in the
+    same second never overwrite each other and a reader never sees half a file.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        n = 1
+        while True:
+            path = folder / (f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv")
+            try:
+                os.link(tmp, path)
+                return path
+            except FileExistsError:
+                n += 1
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def artifact_rows(rows: Sequence[ManifestRow]) -> list[dict[str, str]]:
     """Return the manifest as table rows without personal data: ledger keys, not addresses."""
     return [{"kenmerk": r.key, "soort": r.kind, "status": r.status, "reden": r.category}
             for r in rows]
+
+
+def rewrite(path: Path, text: str) -> None:
+    """Replace the file at path by text, atomically (a reader sees the old or the new file)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email import policy
@@ -31,7 +30,7 @@ from samen.gateways.store import Store
 from samen.gateways.store.anonymise import MessageChange, SignalChange
 from samen.gateways.store.ledger import HELD, PLANNED, LedgerEntry, SignalRecord
 from samen.mailbuild import MAIL_POLICY
-from samen.manifest import HEADER, manifest_folder
+from samen.manifest import HEADER, manifest_folder, rewrite
 
 STUB_HEADER = "X-Samen-Geanonimiseerd"
 STUB_TEXT = ("De inhoud van dit bericht ({kind}) is verwijderd: de persoonsgegevens zijn "
@@ -168,6 +167,4 @@ def write_files(files: FilePlan) -> None:
     for message_id, content in files.files:
         files.outbox.send_raw(content, Envelope(message_id, "", ""))
     for path, text in files.manifests.items():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        rewrite(path, text)
