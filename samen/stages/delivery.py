@@ -8,7 +8,8 @@ was interrupted by a crash goes again with the same Message-ID and the same byte
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,12 +25,13 @@ from samen.domain.messages import (
 from samen.gateways.mail import (
     Envelope,
     MailConnectionError,
+    MailError,
     MailGateway,
     PermanentDeliveryError,
     TemporaryDeliveryError,
 )
 from samen.gateways.store import Store
-from samen.gateways.store.ledger import HELD, PLANNED, NewMessage
+from samen.gateways.store.ledger import HELD, PLANNED, Claim, NewMessage
 from samen.mailbuild import MAIL_POLICY, AddressError, build_email
 from samen.rendering import Renderer
 
@@ -175,7 +177,10 @@ def send_pending(
 
     Each message: claim it (one transaction, see Deliveries), count the day's deliveries inside
     that claim when the cap applies (another run may be sending too), send, record the outcome,
-    commit: at most three statements and one durable commit per message, on one connection.
+    commit durably. The ledger works on its own thread: while the server checks a message's
+    envelope (MAIL FROM, RCPT TO), the previous message's commit and this message's claim are
+    on their way, and the content goes only once both are done (the gateway asks `ready`). So
+    no more than one delivered message is ever without its durable commit.
     """
     pending = [p for p in store.ledger.pending() if only is None or p[0].key in only]
     rows = {r.key: r for r in report.rows}
@@ -191,9 +196,17 @@ def send_pending(
         rows[key] = _with(row, "wacht", category, reason)
         report.waiting += 1
 
+    def may_send(claim: Claim | None) -> bool:
+        """Return whether a claim allows sending: ours, and the day's cap not reached."""
+        return claim is not None and (cap is None or claim.sent_that_day is None
+                                      or claim.sent_that_day < cap)
+
     try:
         with store.ledger.deliveries() as deliveries:
-            for entry, content in pending:
+            # This message's claim, asked for with the previous message's commit; None when
+            # the previous message ended the pass (then nothing is claimed ahead).
+            claiming: Future[Claim | None] | None = None
+            for i, (entry, content) in enumerate(pending):
                 row = rows.get(entry.key) or ManifestRow(
                     entry.kind, entry.recipient, "", entry.subject_line, entry.key, "gepland", "", "")
                 if report.stopped:
@@ -211,39 +224,62 @@ def send_pending(
                         continue
                     opened = True
                 envelope = Envelope(entry.message_id, config.mail.from_address, entry.recipient)
-                with deliveries.claim(entry.key, count_day) as claim:
-                    if claim is None:  # sent meanwhile, or being sent by a concurrent run
-                        continue
-                    if cap is not None and claim.sent_that_day is not None:
-                        room = cap - claim.sent_that_day
-                        if room <= 0:  # the claim ends without a change
-                            wait(entry.key, row, "daglimiet", _cap_reached(config))
-                            continue
-                    try:
-                        mail.send_raw(content, envelope)
-                    except PermanentDeliveryError as exc:
-                        claim.mark_failed(exc.describe())
-                        rows[entry.key] = _with(row, "mislukt", "geweigerd", exc.describe())
-                        report.failed += 1
-                        continue
-                    except TemporaryDeliveryError as exc:
-                        claim.note_attempt(exc.describe())
-                        wait(entry.key, row, "tijdelijke fout", exc.describe())
-                        continue
-                    except MailConnectionError as exc:
-                        report.stopped = str(exc)
-                        wait(entry.key, row, "verbinding", str(exc))
-                        continue
+                this = claiming if claiming is not None else deliveries.claim(entry.key, count_day)
+                error: MailError | None = None
+                try:
+                    handed = mail.send_raw(content, envelope, _Cleared(this, may_send))
+                except (PermanentDeliveryError, TemporaryDeliveryError, MailConnectionError) as exc:
+                    handed, error = False, exc
+                claim = this.result()
+                if claim is not None and cap is not None and claim.sent_that_day is not None:
+                    room = cap - claim.sent_that_day
+                if isinstance(error, MailConnectionError):  # the batch stops, this one included
+                    report.stopped = str(error)
+                if claim is None:  # sent meanwhile, or being sent by a concurrent run
+                    pass
+                elif room <= 0:  # the claim ends without a change
+                    wait(entry.key, row, "daglimiet", _cap_reached(config))
+                elif isinstance(error, PermanentDeliveryError):
+                    claim.mark_failed(error.describe())
+                    rows[entry.key] = _with(row, "mislukt", "geweigerd", error.describe())
+                    report.failed += 1
+                elif isinstance(error, TemporaryDeliveryError):
+                    claim.note_attempt(error.describe())
+                    wait(entry.key, row, "tijdelijke fout", error.describe())
+                elif error is not None:
+                    wait(entry.key, row, "verbinding", str(error))
+                elif handed:
                     claim.mark_sent(now, as_of)
-                rows[entry.key] = _with(row, "verstuurd", "", "")
-                report.sent += 1
-                room -= 1
+                    rows[entry.key] = _with(row, "verstuurd", "", "")
+                    report.sent += 1
+                    room -= 1
+                more = i + 1 < len(pending) and not report.stopped and room > 0
+                claiming = deliveries.end(claim, pending[i + 1][0].key if more else None, count_day)
+                if not more:
+                    claiming.result()  # the last commit of the pass is durable before going on
+                    claiming = None
     finally:
         if opened:
             mail.close()
     report.rows = list(rows.values())
     log.info("delivery: sent=%d failed=%d waiting=%d held=%d", report.sent, report.failed,
              report.waiting, report.held)
+
+
+class _Cleared:
+    """The gateway's go-ahead (a mail Gate): the message's claim is there, so the previous
+    message's commit is durable, and the claim allows sending."""
+
+    def __init__(self, claiming: Future[Claim | None], allows: Callable[[Claim | None], bool]) -> None:
+        self.claiming, self.allows = claiming, allows
+
+    def known(self) -> bool:
+        """Return whether the claim is there already."""
+        return self.claiming.done()
+
+    def __call__(self) -> bool:
+        """Wait for the claim; return whether it allows sending."""
+        return self.allows(self.claiming.result())
 
 
 def _cap_reached(config: Config) -> str:

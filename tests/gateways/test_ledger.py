@@ -35,7 +35,7 @@ def send(store: Store, *keys: str) -> None:
     """Mark these messages sent on DAY, each in its own claim."""
     with store.ledger.deliveries() as deliveries:
         for key in keys:
-            with deliveries.claim(key) as claim:
+            with deliveries.claimed(key) as claim:
                 assert claim is not None
                 claim.mark_sent(AT, DAY)
 
@@ -43,16 +43,16 @@ def send(store: Store, *keys: str) -> None:
 def test_outcomes_read_back_as_recorded(store: Store) -> None:
     """Sent, failed and a noted attempt read back through the store's other queries unchanged."""
     with store.ledger.deliveries() as deliveries:
-        with deliveries.claim("k0") as claim:
+        with deliveries.claimed("k0") as claim:
             assert claim is not None and claim.sent_that_day is None
             claim.mark_sent(AT, DAY)
-        with deliveries.claim("k1") as claim:
+        with deliveries.claimed("k1") as claim:
             assert claim is not None
             claim.mark_failed("550 weg")
-        with deliveries.claim("k2") as claim:
+        with deliveries.claimed("k2") as claim:
             assert claim is not None
             claim.note_attempt("450 later")
-        with deliveries.claim("k0") as claim:
+        with deliveries.claimed("k0") as claim:
             assert claim is None  # sent: never claimed again
     e = store.ledger.entries()
     assert (e["k0"].status, e["k0"].sent_at, e["k0"].sent_day, e["k0"].attempts, e["k0"].reason) == (
@@ -68,13 +68,13 @@ def test_claim_without_outcome_or_with_a_crash_changes_nothing(store: Store) -> 
     """A claim left without an outcome rolls back, and so does one the process dies in."""
     before = store.ledger.entries()
     with store.ledger.deliveries() as deliveries:
-        with deliveries.claim("k0", DAY) as claim:
+        with deliveries.claimed("k0", DAY) as claim:
             assert claim is not None
-        with pytest.raises(Crash), deliveries.claim("k1") as claim:
+        with pytest.raises(Crash), deliveries.claimed("k1") as claim:
             assert claim is not None
             claim.mark_sent(AT, DAY)
             raise Crash
-        with deliveries.claim("k1") as claim:  # the session goes on after the rollback
+        with deliveries.claimed("k1") as claim:  # the session goes on after the rollback
             assert claim is not None
     assert store.ledger.entries() == before
 
@@ -87,7 +87,7 @@ def test_claim_counts_the_day_while_holding_its_lock(store: Store) -> None:
     run's claim skips it.
     """
     send(store, "k0", "k1")
-    with store.ledger.deliveries() as deliveries, deliveries.claim("k2", DAY) as claim:
+    with store.ledger.deliveries() as deliveries, deliveries.claimed("k2", DAY) as claim:
         assert claim is not None and claim.sent_that_day == 2
         if store.engine.dialect.name == "sqlite":
             other = sqlite3.connect(store.engine.url.database or "", timeout=0.1)
@@ -98,9 +98,9 @@ def test_claim_counts_the_day_while_holding_its_lock(store: Store) -> None:
                 other.close()
         else:
             with store.ledger.deliveries() as concurrent:
-                with concurrent.claim("k2", DAY) as theirs:
+                with concurrent.claimed("k2", DAY) as theirs:
                     assert theirs is None  # locked by us: skipped
-                with concurrent.claim("k3", DAY) as theirs:
+                with concurrent.claimed("k3", DAY) as theirs:
                     assert theirs is not None and theirs.sent_that_day == 2
         claim.mark_sent(AT, DAY)
     assert store.ledger.sent_on(DAY) == 3 and store.ledger.sent_on(date(2023, 11, 2)) == 0

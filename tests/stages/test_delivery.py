@@ -15,7 +15,7 @@ import pytest
 
 from samen.config import Config, load_config
 from samen.gateways.factory import build_mail
-from samen.gateways.mail import Envelope, MailGateway
+from samen.gateways.mail import Envelope, Gate, MailConnectionError, MailGateway
 from samen.gateways.mail.smtp import SmtpMail
 from samen.gateways.sheets.base import CellBlock
 from samen.gateways.store import Store
@@ -211,12 +211,12 @@ class OtherRunSendsFirst:
         self.inner.open()
         with self.store.ledger.deliveries() as other:
             for key in self.keys:
-                with other.claim(key, self.day) as claim:
+                with other.claimed(key, self.day) as claim:
                     assert claim is not None
                     claim.mark_sent(datetime.combine(self.day, time(9, 0)), self.day)
 
-    def send_raw(self, raw: bytes, envelope: Envelope) -> None:
-        self.inner.send_raw(raw, envelope)
+    def send_raw(self, raw: bytes, envelope: Envelope, ready: Gate | None = None) -> bool:
+        return self.inner.send_raw(raw, envelope, ready)
 
     def send(self, message: EmailMessage) -> None:
         self.inner.send(message)
@@ -357,3 +357,90 @@ def test_starttls_with_login_delivers_through_deliver(make_config: Callable[...,
     assert (report.sent, report.stopped) == (3, "")
     assert (server.logins, server.connections, server.failed_logins) == (["samen"], 1, [])
     assert sorted(recipients(server)) == [f"person{i}@example.org" for i in range(3)]
+
+
+class CommitWatcher:
+    """The SMTP gateway, checking at each go-ahead (from another connection) that every message
+    handed over before is recorded as sent: the one delivered message without a durable
+    commit may only ever be the one in flight."""
+
+    capped = True
+
+    def __init__(self, inner: MailGateway, store_url: str) -> None:
+        self.inner, self.reader = inner, Store(store_url)
+        self.handed: list[str] = []
+        self.unrecorded: list[tuple[str, list[str]]] = []  # (message, earlier ones not yet sent)
+        self.waited = 0
+
+    def open(self) -> None:
+        self.inner.open()
+
+    def send_raw(self, raw: bytes, envelope: Envelope, ready: Gate | None = None) -> bool:
+        assert ready is not None
+        watcher = self
+
+        class Watched:
+            def known(self) -> bool:
+                return ready.known()
+
+            def __call__(self) -> bool:
+                watcher.waited += not ready.known()
+                go = ready()
+                if go:
+                    sent = {e.message_id for e in watcher.reader.ledger.entries().values()
+                            if e.status == "sent"}
+                    missing = [m for m in watcher.handed if m not in sent]
+                    if missing:
+                        watcher.unrecorded.append((envelope.message_id, missing))
+                return go
+
+        handed = self.inner.send_raw(raw, envelope, Watched())
+        if handed:
+            self.handed.append(envelope.message_id)
+        return handed
+
+    def send(self, message: EmailMessage) -> None:
+        self.inner.send(message)
+
+    def close(self) -> None:
+        self.inner.close()
+        self.reader.close()
+
+
+def test_content_goes_only_after_the_previous_message_is_durably_recorded(
+        make_config: Callable[..., Config], store: Store, store_url: str,
+        server: LocalSmtpServer) -> None:
+    """The ledger commits in the background while the server takes the next envelope; the
+    next content waits for that commit. Checked from a second connection at every go-ahead."""
+    config = make_config(server.port)
+    mail = CommitWatcher(build_mail(config), store_url)
+    report = run(config, store, mails(40), mail=mail)
+    assert report.sent == 40 and len(server.received) == 40
+    assert len(mail.handed) == 40 and mail.unrecorded == []
+    assert statuses(store) == {"sent": 40}
+
+
+class DropsOnSecond(OtherRunSendsFirst):
+    """Another run delivered the second message; the server then drops us twice on its envelope."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.calls = 0
+
+    def send_raw(self, raw: bytes, envelope: Envelope, ready: Gate | None = None) -> bool:
+        self.calls += 1
+        if self.calls == 2:
+            raise MailConnectionError("dropped again right after a reconnect")
+        return self.inner.send_raw(raw, envelope, ready)
+
+
+def test_a_stopped_session_stops_the_batch_also_on_a_message_another_run_sent(
+        make_config: Callable[..., Config], store: Store, server: LocalSmtpServer) -> None:
+    """The drop stops the batch even when the message it hit was not ours to send."""
+    config = make_config(server.port)
+    planned = mails(5)
+    mail = DropsOnSecond(build_mail(config), store, [planned[1].key], AS_OF)
+    report = run(config, store, planned, mail=mail)
+    assert report.stopped and (report.sent, report.waiting, mail.calls) == (1, 3, 2)
+    assert {r.category for r in report.rows if r.status == "wacht"} == {"verbinding"}
+    assert statuses(store) == {"sent": 2, "planned": 3}

@@ -3,6 +3,7 @@
 from samen.gateways.mail.base import (
     DeliveryError,
     Envelope,
+    Gate,
     MailConnectionError,
     MailError,
     MailGateway,
@@ -13,6 +14,7 @@ from samen.gateways.mail.base import (
 __all__ = [
     "DeliveryError",
     "Envelope",
+    "Gate",
     "MailConnectionError",
     "MailError",
     "MailGateway",

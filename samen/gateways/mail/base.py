@@ -32,13 +32,29 @@ class Envelope:
         return cls(str(message["Message-ID"] or ""), sender, to)
 
 
+class Gate(Protocol):
+    """The caller's go-ahead for handing over a message's content (see MailGateway.send_raw)."""
+
+    def known(self) -> bool:
+        """Return whether the answer is there already (asking then does not wait)."""
+
+    def __call__(self) -> bool:
+        """Wait for the answer: may the content be handed over?"""
+
+
 class MailGateway(Protocol):
     """Sends built messages; `capped` says whether the daily cap applies (SMTP: yes)."""
 
     capped: bool
 
-    def send_raw(self, raw: bytes, envelope: Envelope) -> None:
-        """Send one serialized message (as stored in the ledger) to its one recipient."""
+    def send_raw(self, raw: bytes, envelope: Envelope, ready: Gate | None = None) -> bool:
+        """Send one serialized message (as stored in the ledger) to its one recipient.
+
+        `ready`, when given, is asked after the server accepted the envelope (sender and
+        recipient) and before any of the content goes; when it says False nothing is handed
+        over and send_raw returns False. This lets the caller finish its bookkeeping of the
+        previous message while the server checks the envelope of this one.
+        """
 
     def open(self) -> None:
         """Connect (and log in) once for the batch."""

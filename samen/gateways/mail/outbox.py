@@ -15,7 +15,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from samen.gateways.mail.base import Envelope, MailConnectionError
+from samen.gateways.mail.base import Envelope, Gate, MailConnectionError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 _MAX_STEM = 120
@@ -57,8 +57,10 @@ class OutboxMail:
         """Write the message to its .eml file, replacing an earlier copy of the same message."""
         self.send_raw(message.as_bytes(policy=policy.SMTP), Envelope.of(message))
 
-    def send_raw(self, raw: bytes, envelope: Envelope) -> None:
-        """Write serialized message bytes to the .eml file of its Message-ID."""
+    def send_raw(self, raw: bytes, envelope: Envelope, ready: Gate | None = None) -> bool:
+        """Write serialized message bytes to the .eml file of its Message-ID (see MailGateway)."""
+        if ready is not None and not ready():
+            return False
         if not envelope.message_id:
             raise ValueError("The message has no Message-ID; build it with samen.mailbuild.build_email.")
         target = self.path_for(envelope.message_id)
@@ -79,6 +81,7 @@ class OutboxMail:
                 f"Cannot write to the outbox folder '{self.folder}': {exc.strerror}. "
                 "Free some space or set [mail.outbox] path in samen.toml to a writable folder."
             ) from exc
+        return True
 
     def close(self) -> None:
         """Nothing to release: each file is complete when send() returns."""

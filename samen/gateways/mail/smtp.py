@@ -1,16 +1,21 @@
 """The SMTP gateway: yagmail opens the connection (TLS, login, timeout); we send over it.
 
 yagmail's own send() logs in again for every message and rebuilds the MIME, so it is not
-used: the messages come ready-built (samen.mailbuild) and go over one session per batch with
-`client.smtp.send_message`. A dropped session (disconnect, reset, 421) is reopened once and
-the message sent again; a second drop stops the batch with MailConnectionError.
+used: the messages come ready-built (samen.mailbuild) and go over one session per batch on
+yagmail's smtplib connection, as smtplib's sendmail sends them, with one hook before the
+content goes: the caller's `ready` (see MailGateway.send_raw and SmtpMail._deliver).
+A dropped session (disconnect, reset, 421) is reopened once and the message sent again; a
+second drop stops the batch with MailConnectionError.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import smtplib
 import ssl
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -20,6 +25,7 @@ import yagmail
 from samen.config import SmtpConfig
 from samen.gateways.mail.base import (
     Envelope,
+    Gate,
     MailConnectionError,
     delivery_error,
     redact_addresses,
@@ -45,6 +51,7 @@ class SmtpMail:
         self._context = context
         self._client: Any = None
         self.sessions = 0  # sessions opened (logins): 1 for a batch without drops
+        self._aborted = False  # a message was abandoned after DATA: the next one reconnects
 
     @property
     def where(self) -> str:
@@ -60,20 +67,21 @@ class SmtpMail:
         """Send one built message; reconnect once when the session dropped."""
         self.send_raw(message.as_bytes(policy=policy.SMTP), Envelope.of(message))
 
-    def send_raw(self, raw: bytes, envelope: Envelope) -> None:
-        """Send one serialized message; reconnect once when the session dropped."""
+    def send_raw(self, raw: bytes, envelope: Envelope, ready: Gate | None = None) -> bool:
+        """Send one serialized message; reconnect once when the session dropped (see MailGateway)."""
         message = (raw, envelope)
         if self._client is None:
-            raise RuntimeError("SmtpMail.send() called before open(); open the gateway once per batch.")
+            if not self._aborted:
+                raise RuntimeError("SmtpMail.send() called before open(); open the gateway once per batch.")
+            self._client, self._aborted = self._connect(), False
         try:
-            self._deliver(message)
-            return
+            return self._deliver(message, ready)
         except _SessionDroppedError as exc:
             log.warning("SMTP session with %s dropped (%s); reconnecting once", self.where, exc)
         self._discard(quit_first=False)
         self._client = self._connect()
         try:
-            self._deliver(message)
+            return self._deliver(message, ready)
         except _SessionDroppedError as exc:
             self._discard(quit_first=False)
             raise MailConnectionError(
@@ -86,11 +94,52 @@ class SmtpMail:
         """Say goodbye (QUIT) and close the socket; safe to call twice."""
         self._discard(quit_first=True)
 
-    def _deliver(self, message: tuple[bytes, Envelope]) -> None:
+    def _deliver(self, message: tuple[bytes, Envelope], ready: Gate | None) -> bool:
+        """Send as smtplib's sendmail does, asking `ready` before the content goes.
+
+        When `ready` needs time, DATA is sent first (the server's 354 "go ahead" does not
+        hand anything over); if the answer is then no, the connection is dropped before any
+        content, which ends the mail transaction without a message (RFC 5321, 4.1.1.4), and the
+        next message reconnects. `ready` runs outside the error translation: what it raises (the
+        ledger's own errors) reaches the caller unchanged.
+        """
         smtp = self._client.smtp
         raw, envelope = message
+        with self._translated_errors():
+            _envelope(smtp, envelope, len(raw))
+        if ready is not None and ready.known() and not ready():
+            with self._translated_errors():
+                smtp.rset()  # nothing was handed over
+            return False
+        with self._translated_errors():
+            code, reply = smtp.docmd("data")
+            if code != 354:
+                _end_transaction(smtp, code)
+                raise smtplib.SMTPDataError(code, reply)
+        if ready is not None:
+            try:
+                go = ready()
+            except BaseException:
+                self._discard(quit_first=False)  # no QUIT: the server would take it for content
+                self._aborted = True
+                raise
+            if not go:
+                self._discard(quit_first=False)
+                self._aborted = True
+                return False
+        with self._translated_errors():
+            smtp.send(_data_block(raw))
+            code, reply = smtp.getreply()
+            if code != 250:
+                _end_transaction(smtp, code)
+                raise smtplib.SMTPDataError(code, reply)
+        return True
+
+    @contextlib.contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """Turn smtplib's and the socket's errors into a delivery error, a drop or a stop."""
         try:
-            refused = smtp.sendmail(envelope.mail_from, [envelope.rcpt_to], raw)
+            yield
         except smtplib.SMTPRecipientsRefused as exc:
             answers = list(exc.recipients.values())
             code, reply = answers[0] if answers else (0, b"")
@@ -110,9 +159,6 @@ class SmtpMail:
             ) from None
         except OSError as exc:  # reset, broken pipe, timeout (SMTPException is an OSError too)
             raise _SessionDroppedError(str(exc) or type(exc).__name__) from None
-        if refused:
-            code, reply = next(iter(refused.values()))
-            raise delivery_error(code, reply)
 
     def _connect(self) -> Any:
         c = self.config
@@ -224,6 +270,37 @@ def _release(client: Any, *, quit_first: bool) -> None:
         pass
     finally:
         smtp.close()
+
+
+def _envelope(smtp: smtplib.SMTP, envelope: Envelope, size: int) -> None:
+    """Send MAIL FROM and RCPT TO (as smtplib's sendmail does); raise as sendmail raises."""
+    smtp.ehlo_or_helo_if_needed()
+    options = [f"size={size}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, reply = smtp.mail(envelope.mail_from, options)
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, envelope.mail_from)
+    code, reply = smtp.rcpt(envelope.rcpt_to)
+    if code not in (250, 251):
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({envelope.rcpt_to: (code, reply)})
+
+
+def _data_block(raw: bytes) -> bytes:
+    """Return the message as DATA sends it (as smtplib's data does): dots doubled, ending "."."""
+    block = re.sub(rb"(?m)^\.", b"..", raw)
+    if block[-2:] != b"\r\n":
+        block += b"\r\n"
+    return block + b".\r\n"
+
+
+def _end_transaction(smtp: smtplib.SMTP, code: int) -> None:
+    """After a refusal: close on 421 (the server is going away), else reset the transaction."""
+    if code == 421:
+        smtp.close()
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):  # as sendmail: the refusal counts
+            smtp.rset()
 
 
 def _text(reply: bytes | str) -> str:
