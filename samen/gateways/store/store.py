@@ -22,7 +22,7 @@ from samen.gateways.store.anonymise import AnonymiseStore
 from samen.gateways.store.ledger import Ledger
 from samen.gateways.store.meetings import MeetingStore
 from samen.gateways.store.selection import SelectionStore
-from samen.gateways.store.store_util import write_audit
+from samen.gateways.store.store_util import insert_many, write_audit
 from samen.gateways.store.tables import applications, audit_log, response_versions
 
 # At DEBUG SQLAlchemy would log bound parameters (people's addresses): keep it quiet.
@@ -139,14 +139,11 @@ class Store:
             return
         now = utcnow()
         with self.engine.begin() as conn:
-            if versions:
-                conn.execute(sa.insert(response_versions), [_version_row(v, now) for v in versions])
-            if new_apps:
-                conn.execute(sa.insert(applications), [
-                    {"id": a.id, "seq": a.seq, "key": a.key, "form_row": a.form_row,
-                     "version": a.version, "created_at": now, "updated_at": now}
-                    for a in new_apps
-                ])
+            insert_many(conn, response_versions, _VERSION_COLUMNS,
+                        (_version_row(v, now) for v in versions))
+            insert_many(conn, applications, ("id", "seq", "key", "form_row", "version",
+                                             "created_at", "updated_at"),
+                        ((a.id, a.seq, a.key, a.form_row, a.version, now, now) for a in new_apps))
             for app in changed_apps:
                 conn.execute(
                     sa.update(applications).where(applications.c.id == app.id).values(
@@ -173,13 +170,13 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
-def _version_row(v: ResponseVersion, now: datetime) -> dict[str, Any]:
-    return {
-        "form_row": v.form_row, "version": v.version, "fingerprint": v.fingerprint,
-        "submitted_at": v.submitted_at, "seen_at": v.seen_at or now, "raw": v.raw,
-        "valid": v.valid, "normalised": v.normalised, "problems": list(v.problems),
-        "application_id": v.application_id,
-    }
+_VERSION_COLUMNS = ("form_row", "version", "fingerprint", "submitted_at", "seen_at", "raw", "valid",
+                    "normalised", "problems", "application_id")
+
+
+def _version_row(v: ResponseVersion, now: datetime) -> tuple[Any, ...]:
+    return (v.form_row, v.version, v.fingerprint, v.submitted_at, v.seen_at or now, v.raw,
+            v.valid, v.normalised, list(v.problems), v.application_id)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,8 +16,32 @@ from samen.gateways.store.tables import audit_log
 def write_audit(conn: sa.Connection, audit: Sequence[AuditEntry], now: datetime) -> None:
     """Append audit entries on an open transaction."""
     if audit:
-        conn.execute(sa.insert(audit_log), [
-            {"at": now, "actor": e.actor, "action": e.action, "subject": e.subject,
-             "detail": e.detail}
-            for e in audit
-        ])
+        insert_many(conn, audit_log, ("at", "actor", "action", "subject", "detail"),
+                    ((now, e.actor, e.action, e.subject, e.detail) for e in audit))
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> None:
+    """INSERT rows (values in `columns` order) with one driver-level executemany.
+
+    The values go through the column types' bind processors as SQLAlchemy would apply them
+    (JSON with the store's serializer, dates as SQLite stores them), but without SQLAlchemy's
+    per-row parameter handling, which was a third of an intake's store save at 100,000 rows.
+    """
+    dialect = conn.dialect
+    processors = []
+    for name in columns:
+        kind = table.c[name].type
+        process = kind.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None and isinstance(kind, sa.DateTime):
+            process = functools.lru_cache(maxsize=4)(process)  # a run's timestamp, once
+        processors.append(process)
+    given = list(zip(*rows, strict=True))  # column by column, so that map() runs the processors
+    if not given:
+        return
+    processed = [values if process is None else list(map(process, values))
+                 for process, values in zip(processors, given, strict=True)]
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})",
+        list(zip(*processed, strict=True)))
