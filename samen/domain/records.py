@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResponseVersion:
     """One version of one form response (a form row as it was when a run saw it)."""
 
@@ -23,7 +23,7 @@ class ResponseVersion:
     seen_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Application:
     """A valid application: its stable id and the response version that is current."""
 
@@ -34,7 +34,7 @@ class Application:
     version: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One state change, for the audit log: ids and counts, no personal data."""
 

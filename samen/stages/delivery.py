@@ -38,7 +38,7 @@ from samen.rendering import Renderer
 log = logging.getLogger("samen.delivery")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedMail:
     """A message a stage wants sent: its kind, subject, recipient, version and template context."""
 

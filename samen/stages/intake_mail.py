@@ -18,10 +18,11 @@ MAX_RECIPIENT_CHARS = 320  # the ledger's recipient column
 
 def current_versions(
     apps: Sequence[Application], versions: Sequence[ResponseVersion]
-) -> dict[str, dict[str, str]]:
-    """Return each application's current normalised answers."""
+) -> dict[str, Mapping[str, str]]:
+    """Return each application's current normalised answers (the versions' own, read-only)."""
     by_key = {(v.form_row, v.version): v for v in versions}
-    return {a.id: dict(by_key[(a.form_row, a.version)].normalised or {}) for a in apps}
+    empty: Mapping[str, str] = {}
+    return {a.id: by_key[(a.form_row, a.version)].normalised or empty for a in apps}
 
 
 def receipt_mails(
@@ -36,9 +37,10 @@ def receipt_mails(
             "municipality": display_name(n.get("municipality_code", "")),
             "submitted_at": parse_iso(n.get("submitted_at", "")) or datetime.min,
         }
+        context = {"application": application}  # one for both contacts (read-only)
         for side in ("initiative", "municipality"):
             out.append(PlannedMail("ontvangstbevestiging", a.id, n.get(f"{side}_email", ""),
-                                   n.get(f"{side}_contact", ""), {"application": application}))
+                                   n.get(f"{side}_contact", ""), context))
     return out
 
 

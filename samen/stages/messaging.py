@@ -69,7 +69,7 @@ def run_messaging(
 ) -> MessagingResult:
     """Record signals, deliver messages (signals of failed deliveries too), write the manifest."""
     optouts = read_optouts(config, snapshot)
-    known = set(store.ledger.signals())
+    known = store.ledger.signal_keys()
     fresh = list({s.key: s for s in signals if s.key not in known}.values())
     added = 0 if dry_run else store.ledger.record_signals(fresh, now)
     known.update(s.key for s in fresh)
@@ -97,12 +97,13 @@ def run_messaging(
 
 def signal_mails(config: Config, signals: Sequence[SignalRecord]) -> list[PlannedMail]:
     """Return one signaal-coordinatoren message per signal per coordinator."""
-    return [
-        PlannedMail("signaal-coordinatoren", s.key, coordinator, "", {"signal": {
-            "kind": s.kind, "subject": s.subject, "explanation": s.explanation,
-            "date": s.raised_on}})
-        for s in signals for coordinator in config.programme.coordinators
-    ]
+    out: list[PlannedMail] = []
+    for s in signals:
+        context = {"signal": {"kind": s.kind, "subject": s.subject, "explanation": s.explanation,
+                              "date": s.raised_on}}  # one for all coordinators (read-only)
+        out.extend(PlannedMail("signaal-coordinatoren", s.key, coordinator, "", context)
+                   for coordinator in config.programme.coordinators)
+    return out
 
 
 def delivery_signals(entries: Mapping[str, LedgerEntry], as_of: date) -> list[SignalRecord]:

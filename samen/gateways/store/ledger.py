@@ -18,7 +18,7 @@ from samen.gateways.store.tables import messages, signals
 PLANNED, SENT, FAILED, HELD = "planned", "sent", "failed", "held"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """One message in the ledger (without its content)."""
 
@@ -37,7 +37,7 @@ class LedgerEntry:
     sent_day: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewMessage:
     """A message to record: planned with its built content, or held with a reason."""
 
@@ -52,7 +52,7 @@ class NewMessage:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SignalRecord:
     """An alert to the coordinators, recorded once."""
 
@@ -123,6 +123,11 @@ class Ledger:
         q = sa.select(sa.func.count()).select_from(messages).where(messages.c.sent_day == day)
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
+
+    def signal_keys(self) -> set[str]:
+        """Return the keys of every recorded signal."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(signals.c.key)).scalars())
 
     def signals(self) -> dict[str, SignalRecord]:
         """Return every recorded signal by key, oldest first."""

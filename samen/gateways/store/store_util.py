@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 
 from samen.domain.records import AuditEntry
 from samen.gateways.store.tables import audit_log
+
+CHUNK_ROWS = 2000  # rows per executemany in insert_many
 
 
 def write_audit(conn: sa.Connection, audit: Sequence[AuditEntry], now: datetime) -> None:
@@ -36,12 +39,13 @@ def insert_many(conn: sa.Connection, table: sa.Table, columns: Sequence[str],
         if process is not None and isinstance(kind, sa.DateTime):
             process = functools.lru_cache(maxsize=4)(process)  # a run's timestamp, once
         processors.append(process)
-    given = list(zip(*rows, strict=True))  # column by column, so that map() runs the processors
-    if not given:
-        return
-    processed = [values if process is None else list(map(process, values))
-                 for process, values in zip(processors, given, strict=True)]
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})",
-        list(zip(*processed, strict=True)))
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+           f"VALUES ({', '.join([marker] * len(columns))})")
+    # In chunks: the processed values (JSON text) of 100,000 rows would take 300 MB at once.
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, CHUNK_ROWS)):
+        given = zip(*chunk, strict=True)  # column by column, so that map() runs the processors
+        processed = [values if process is None else list(map(process, values))
+                     for process, values in zip(processors, given, strict=True)]
+        conn.exec_driver_sql(sql, list(zip(*processed, strict=True)))
