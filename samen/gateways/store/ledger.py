@@ -310,12 +310,7 @@ class Claim:
         """Hold the key and the day's count taken with the claim."""
         self.key = key
         self.sent_that_day = sent_that_day  # delivered on the day asked for, counted in the claim
-        self.outcome: tuple[str, tuple[Any, ...]] | None = None
-
-    @property
-    def recorded(self) -> bool:
-        """Return whether an outcome was recorded (the claim then commits)."""
-        return self.outcome is not None
+        self.outcome: tuple[str, tuple[Any, ...]] | None = None  # committed when the claim ends
 
     def mark_sent(self, at: datetime, day: date) -> None:
         """Record a delivered message (the durable commit that prevents a second send)."""
