@@ -6,7 +6,8 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -46,10 +47,7 @@ def publish_new(folder: Path, stem: str, text: str) -> Path:
     hard link then gives it its name only if that name is free (atomically), so two runs in the
     same second never overwrite each other and a reader never sees half a file.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+    with _written(folder, stem, text) as tmp:
         n = 1
         while True:
             path = folder / (f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv")
@@ -58,8 +56,6 @@ def publish_new(folder: Path, stem: str, text: str) -> Path:
                 return path
             except FileExistsError:
                 n += 1
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def artifact_rows(rows: Sequence[ManifestRow]) -> list[dict[str, str]]:
@@ -70,10 +66,17 @@ def artifact_rows(rows: Sequence[ManifestRow]) -> list[dict[str, str]]:
 
 def rewrite(path: Path, text: str) -> None:
     """Replace the file at path by text, atomically (a reader sees the old or the new file)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    with _written(path.parent, path.stem, text) as tmp:
+        os.replace(tmp, path)
+
+
+@contextmanager
+def _written(folder: Path, stem: str, text: str) -> Iterator[str]:
+    """Yield a private temporary file in folder holding text; it is gone afterwards."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        yield tmp
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -53,6 +53,15 @@ def form_sheet(double: SheetsDouble) -> str:
         ["Tijdstempel", "Naam", ""], ["26-11-2026 14:03:11", "An", ""], ["", "", ""]]})
 
 
+def opened(double: SheetsDouble, make_sheets: MakeSheets) -> tuple[str, GoogleSheets]:
+    """Return a form sheet and a gateway that has read it (its tabs made), calls counted anew."""
+    key = form_sheet(double)
+    sheets = make_sheets(key)
+    sheets.open_tabs(SPECS)
+    double.reset_calls()
+    return key, sheets
+
+
 def test_open_tabs_reads_existing_tabs_with_one_get_and_one_batch_get(
         sheets_double: SheetsDouble, make_sheets: MakeSheets) -> None:
     key = sheets_double.create_spreadsheet("Aanmeldingen", {
@@ -99,10 +108,7 @@ def test_a_failed_check_creates_no_tab(sheets_double: SheetsDouble,
 
 def test_write_blocks_is_one_raw_batch_update(sheets_double: SheetsDouble,
                                               make_sheets: MakeSheets) -> None:
-    key = form_sheet(sheets_double)
-    sheets = make_sheets(key)
-    sheets.open_tabs(SPECS)
-    sheets_double.reset_calls()
+    key, sheets = opened(sheets_double, make_sheets)
     link = '=HYPERLINK("http://x","y")'
     sheets.write_blocks([
         CellBlock(REVIEW, 2, 1, (("3", "Telefoon", "0612345678", link),)),
@@ -118,10 +124,7 @@ def test_write_blocks_is_one_raw_batch_update(sheets_double: SheetsDouble,
 
 def test_many_row_blocks_land_as_written_in_one_call(sheets_double: SheetsDouble,
                                                      make_sheets: MakeSheets) -> None:
-    key = form_sheet(sheets_double)
-    sheets = make_sheets(key)
-    sheets.open_tabs(SPECS)
-    sheets_double.reset_calls()
+    key, sheets = opened(sheets_double, make_sheets)
     blocks = []
     for row in range(2, 42):  # a human column (C) between the pipeline's columns
         blocks += [CellBlock(REVIEW, row, 1, ((str(row), f"veld {row}"),)),

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from samen.gateways.store.store_util import bind_processor
 from samen.gateways.store.tables import messages, signals
 
 PLANNED, SENT, FAILED, HELD = "planned", "sent", "failed", "held"
@@ -191,8 +192,9 @@ class Deliveries:
                 lambda v: sql.Literal(v).as_string(dbapi_conn))
             dbapi_conn.autocommit = True  # BEGIN and COMMIT travel with the statements
         else:
-            at = _bind_processor(messages.c.sent_at, dialect)
-            day = _bind_processor(messages.c.sent_day, dialect)
+            # A delivery pass converts the same day and time for every message: cached.
+            at = bind_processor(messages.c.sent_at, dialect, cached=True) or _same
+            day = bind_processor(messages.c.sent_day, dialect, cached=True) or _same
             self._literal = (  # a bind processor's value: how SQLite stores the column
                 lambda v: at(v) if isinstance(v, datetime) else day(v) if isinstance(v, date) else v)
 
@@ -340,15 +342,6 @@ _POSTGRES_SQL = {
                    "FROM messages WHERE key = {} FOR UPDATE OF messages SKIP LOCKED",
     **{name: _SQLITE_SQL[name].replace("?", "{}") for name in ("sent", "failed", "attempt")},
 }
-
-
-def _bind_processor(column: sa.Column[Any], dialect: sa.Dialect) -> Any:
-    """Return the function that turns a value into what the driver gets for this column.
-
-    Cached: a delivery pass converts the same day and time for every message.
-    """
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return functools.lru_cache(maxsize=8)(process) if process is not None else _same
 
 
 def _same(value: Any) -> Any:
