@@ -2,11 +2,12 @@
 
 Three parts:
 
-1. Validation alone (in this process): the field frame as `validate_rows` builds it, then
-   `validate_form` on it, the pandera schema check alone (`FormResponses.validate` on the
-   prepared frame), and the pieces around it (trim/NA preparation, the normalised rows as dicts
-   of text); `validate_rows` is the whole step as intake runs it (from the rows' dicts to valid
-   dicts and problem dicts). All rows valid, and with 5% invalid rows.
+1. Validation alone (in this process). The validation step is `validate_form`: a frame of
+   pyarrow-backed text in, the checks (pandera), the Dutch problems and the normalised columns
+   out; beside it its parts (reading, trimming and working out the answers on all cores; the
+   pandera checks; the normalised columns). Around it, as intake calls it (`validate_rows`):
+   the intake rules' per-row dicts turned into columns and a frame, and the valid rows turned
+   back into dicts for the store. All rows valid, and with 5% invalid rows.
 2. Whole intake runs through the Sheets double (Google backend via gspread; the double serves
    from a separate process), SQLite store, outbox mail, each run in its own process (peak RSS
    is samen's own): the first run, then
@@ -124,33 +125,50 @@ def best_of(function: Any, repeat: int) -> float:
 
 
 def validation(size: int, invalid_share: float) -> dict[str, float]:
-    """Return rows/s of each validation step at one size."""
+    """Return rows/s of each validation step at one size (best of 5; 3 at 100k and more).
+
+    The collector is paused, as intake runs validation (see samen.stages.collector).
+    """
+    import pandas as pd
+
     from samen.schemas import form
-    from samen.stages.form_adapter import validate_rows
+    from samen.schemas.form_values import text_series
+    from samen.stages.collector import collector_paused
+    from samen.stages.form_adapter import _columns, validate_rows
 
     rows = responses(size, invalid_share)
-    start = time.perf_counter()
-    frame, by_row = field_frame(rows)
-    build = time.perf_counter() - start
-    repeat = 3 if size <= 10_000 else 1
-    prepared, typed = form._prepare(frame)
-    result = form.validate_form(frame)
+    _, by_row = field_frame(rows)
+    repeat = 5 if size <= 10_000 else 3
+    with collector_paused():
+        index = pd.Index(list(by_row), dtype="int64")
+        answers = dict(zip(form.FORM_FIELDS, _columns(by_row), strict=True))
+        frame = pd.DataFrame({f: text_series(v, index) for f, v in answers.items()}, index=index)
+        prepared, _typed, derived = form._prepare(frame)
+        result = form.validate_form(frame)
 
-    def schema() -> None:
-        with contextlib.suppress(Exception):  # SchemaErrors: the invalid rows, expected here
-            form.FormResponses.validate(prepared, lazy=True)
+        def schema() -> None:
+            token = form._DERIVED.set(derived)
+            try:
+                with contextlib.suppress(Exception):  # SchemaErrors: the invalid rows, expected
+                    form.FormResponses.validate(prepared, lazy=True)
+            finally:
+                form._DERIVED.reset(token)
 
-    good = ~prepared.index.isin(list(result.problems))
-    adapter = validate_rows(form.FORM_FIELDS)
-    timings = {
-        "frame from dicts": build,
-        "prepare (trim, NA)": best_of(lambda: form._prepare(frame), repeat),
-        "schema check alone": best_of(schema, repeat),
-        "normalise (dicts of text)": best_of(lambda: form._normalise(prepared, typed, frame, good),
-                                             repeat),
-        "validate_form": best_of(lambda: form.validate_form(frame), repeat),
-        "validate_rows (adapter, all)": best_of(lambda: adapter(by_row), repeat),
-    }
+        good = ~prepared.index.isin(list(result.problems))
+        adapter = validate_rows(form.FORM_FIELDS)
+        timings = {
+            "rows' dicts to columns": best_of(lambda: _columns(by_row), repeat),
+            "columns to frame (pyarrow text)": best_of(
+                lambda: pd.DataFrame({f: text_series(v, index) for f, v in answers.items()},
+                                     index=index), repeat),
+            "validate_form (the step)": best_of(lambda: form.validate_form(frame), repeat),
+            "  read, trim, work out": best_of(lambda: form._prepare(frame), repeat),
+            "  pandera checks": best_of(schema, repeat),
+            "  normalised columns": best_of(lambda: form._normalise(prepared, derived, good),
+                                            repeat),
+            "valid rows as dicts": best_of(lambda: result.responses(answers), repeat),
+            "validate_rows (all of it)": best_of(lambda: adapter(by_row), repeat),
+        }
     return {name: size / seconds for name, seconds in timings.items()}
 
 
@@ -321,7 +339,7 @@ def main() -> None:
     say("## 2. Intake at scale\n")
     say(f"({load_average()} at start)\n")
     warm_imports()
-    say("Validation alone, rows per second (best of 3; 100k: 1 run):\n")
+    say("Validation alone, rows per second (best of 5; 100k: of 3):\n")
     names: list[str] = []
     val_rows = []
     for share in (0.0, 0.05):

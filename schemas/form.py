@@ -9,9 +9,15 @@ on whole columns in pyarrow; municipalities are resolved once per distinct answe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TypedDict
+from dataclasses import field as dataclass_field
+from functools import cached_property
+from itertools import compress
+from typing import Final, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -23,19 +29,15 @@ from pandera.typing import Series
 from samen.schemas.form_problems import Problem, collect_problems
 from samen.schemas.form_values import (
     COLLAPSED,
-    EMAIL,
     FORM_FIELDS,
     LENGTHS,
     LETTER,
-    MAX_EMAIL_CHARS,
     OPTIONAL_FIELDS,
-    SPACES,
-    URL,
     arrow_text,
     as_series,
     collapse_spaces,
-    compact_postcodes,
-    iso_timestamps,
+    emails,
+    iso_form_timestamps,
     normalise_phones,
     normalise_postcodes,
     parse_timestamps,
@@ -43,7 +45,7 @@ from samen.schemas.form_values import (
     postcodes,
     python_strings,
     reuse_strings,
-    timestamps,
+    single,
     websites,
 )
 from samen.schemas.municipalities import normalise_name, resolve_municipality
@@ -75,12 +77,112 @@ class NormalisedResponse(TypedDict):
     consent: str
 
 
-@dataclass(frozen=True)
-class FormValidation:
-    """Valid responses and problems, both keyed by sheet row."""
+# NormalisedResponse's fields in order; `municipality` becomes code and name.
+NORMALISED_FIELDS: Final = tuple(NormalisedResponse.__annotations__)
+# Normalised fields that are often the answer as given (so responses() can hand that back).
+_AS_GIVEN: Final = frozenset(NORMALISED_FIELDS) - {"submitted_at", "municipality_code",
+                                                  "municipality_name"}
+# What validate_form makes of a field's trimmed answers: the normalised answer, null where the
+# answer is not valid (the field's check tests just that). Worked out once, on all cores, for
+# the checks and the normalised rows alike.
+_WORKED_OUT: Final[Mapping[str, Callable[[pyarrow.Array], pyarrow.Array]]] = {
+    "submitted_at": iso_form_timestamps,
+    "email": emails,
+    "initiative_email": emails,
+    "municipality_email": emails,
+    "initiative_phone": phones,
+    "postcode": postcodes,
+    "website": websites,
+    "initiative": collapse_spaces,
+    "initiative_contact": collapse_spaces,
+    "municipality_contact": collapse_spaces,
+}
+_WORKERS: Final = min(4, os.cpu_count() or 1)
+# During validate_form: field -> (trimmed answers, _WORKED_OUT of them), see _worked_out().
+_DERIVED: ContextVar[Mapping[str, tuple[pyarrow.Array, pyarrow.Array]]] = ContextVar(
+    "samen_form_worked_out")
 
-    valid: dict[int, NormalisedResponse]
+
+@dataclass(frozen=True, eq=False)
+class FormValidation:
+    """Valid responses and problems, both keyed by sheet row.
+
+    `normalised` holds the valid rows as columns (pyarrow-backed text, NormalisedResponse's
+    fields, index the sheet rows); `valid` and `responses()` give them as dicts of text.
+    """
+
+    normalised: pd.DataFrame
     problems: dict[int, list[Problem]]
+    # The answers as given (pyarrow text, all rows) and which rows are valid, for responses().
+    _given: Mapping[str, pyarrow.Array | pyarrow.ChunkedArray] = dataclass_field(default_factory=dict,
+                                                                       repr=False)
+    _source: pd.DataFrame | None = dataclass_field(default=None, repr=False)
+    _kept: np.ndarray | None = dataclass_field(default=None, repr=False)
+
+    @cached_property
+    def valid(self) -> dict[int, NormalisedResponse]:
+        """Return the valid rows as dicts of text by sheet row."""
+        return self.responses()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FormValidation):
+            return NotImplemented
+        return self.valid == other.valid and self.problems == other.problems
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def responses(
+        self, answers: Mapping[str, Sequence[str]] | None = None
+    ) -> dict[int, NormalisedResponse]:
+        """Return the valid rows as dicts of text by sheet row.
+
+        `answers` are the caller's own answers per field (str, in the order of the validated
+        frame's rows); an answer that normalising left as it was comes back as that same str
+        object instead of a new copy (at 100,000 rows most are). Without them, object columns of
+        the validated frame serve the same way.
+        """
+        frame = self.normalised
+        if frame.empty:
+            return {}
+        columns = [self._strings(name, frame[name], answers) for name in NORMALISED_FIELDS]
+        rows = frame.index.tolist()
+        return {
+            row: {
+                "submitted_at": at, "email": email, "initiative": initiative,
+                "municipality_code": code, "municipality_name": name,
+                "initiative_contact": i_contact, "initiative_email": i_email,
+                "initiative_phone": phone, "municipality_contact": m_contact,
+                "municipality_email": m_email, "postcode": postcode, "description": description,
+                "ambition": ambition, "website": website, "consent": consent,
+            }
+            for row, at, email, initiative, code, name, i_contact, i_email, phone, m_contact,
+            m_email, postcode, description, ambition, website, consent in zip(rows, *columns,
+                                                                               strict=True)
+        }
+
+    def _strings(self, name: str, values: pd.Series,
+                 answers: Mapping[str, Sequence[str]] | None) -> list[str]:
+        text = single(arrow_text(values))
+        given = self._given.get(name)
+        original: Sequence[object] | None = None
+        if given is None:
+            return python_strings(text)
+        if answers is not None and name in answers:
+            original = answers[name]
+        elif self._source is not None and self._source[name].dtype == object:
+            column = self._source[name].to_numpy()
+            if pd.api.types.infer_dtype(column, skipna=False) == "string":  # str objects only
+                original = column.tolist()
+        if original is None:
+            return python_strings(text)
+        if self._kept is not None:
+            original = list(compress(original, self._kept_list))
+            given = pc.filter(given, pyarrow.array(self._kept))
+        return reuse_strings(text, original, single(given))
+
+    @cached_property
+    def _kept_list(self) -> list[bool]:
+        return [] if self._kept is None else self._kept.tolist()
 
 
 class FormResponses(pa.DataFrameModel):
@@ -108,15 +210,12 @@ class FormResponses(pa.DataFrameModel):
     @pa.check("submitted_at")
     def timestamp_readable(cls, values: Series[str]) -> Series[bool]:
         """Accept a Dutch or English form timestamp that is a real date and time."""
-        return as_series(pc.is_valid(timestamps(arrow_text(values))), values.index)
+        return as_series(pc.is_valid(_worked_out(values)), values.index)
 
     @pa.check("email", "initiative_email", "municipality_email")
     def email_valid(cls, values: Series[str]) -> Series[bool]:
         """Accept one e-mail address (any case), at most 254 characters."""
-        text = arrow_text(values)
-        valid = pc.and_(pc.match_substring_regex(pc.utf8_lower(text), EMAIL),
-                        pc.less_equal(pc.utf8_length(text), MAX_EMAIL_CHARS))
-        return as_series(valid, values.index)
+        return as_series(pc.is_valid(_worked_out(values)), values.index)
 
     @pa.check("initiative_contact", "municipality_contact")
     def name_has_letter(cls, values: Series[str]) -> Series[bool]:
@@ -127,12 +226,10 @@ class FormResponses(pa.DataFrameModel):
     def length_in_range(cls, values: Series[str]) -> Series[bool]:
         """Accept text whose length (inner whitespace collapsed for names) fits LENGTHS."""
         low, high = LENGTHS[str(values.name)]
-        lengths = values.str.len()
-        # Collapsing inner whitespace only shortens a trimmed text, so only long ones need it.
-        long = lengths > high
-        if values.name in COLLAPSED and long.any():
-            lengths[long] = values[long].str.replace(SPACES, " ", regex=True).str.len()
-        return lengths.between(low, high)
+        text = _worked_out(values) if values.name in COLLAPSED else arrow_text(values)
+        lengths = pc.utf8_length(text)
+        return as_series(pc.and_(pc.greater_equal(lengths, low), pc.less_equal(lengths, high)),
+                         values.index)
 
     @pa.check("municipality")
     def municipality_known(cls, values: Series[str]) -> Series[bool]:
@@ -143,17 +240,17 @@ class FormResponses(pa.DataFrameModel):
     @pa.check("initiative_phone")
     def phone_dutch(cls, values: Series[str]) -> Series[bool]:
         """Accept a Dutch landline or mobile number in any common notation."""
-        return as_series(pc.is_valid(phones(arrow_text(values))), values.index)
+        return as_series(pc.is_valid(_worked_out(values)), values.index)
 
     @pa.check("postcode")
     def postcode_dutch(cls, values: Series[str]) -> Series[bool]:
         """Accept a Dutch postcode such as 1234 AB, in any case or spacing."""
-        return as_series(pc.is_valid(compact_postcodes(arrow_text(values))), values.index)
+        return as_series(pc.is_valid(_worked_out(values)), values.index)
 
     @pa.check("website")
     def website_url(cls, values: Series[str]) -> Series[bool]:
         """Accept a web address with a dotted host, with or without http(s)://."""
-        return as_series(pc.match_substring_regex(arrow_text(values), URL), values.index)
+        return as_series(pc.is_valid(_worked_out(values)), values.index)
 
     @pa.check("consent")
     def consent_given(cls, values: Series[str]) -> Series[bool]:
@@ -164,26 +261,35 @@ class FormResponses(pa.DataFrameModel):
     @classmethod
     def emails_differ(cls, frame: pd.DataFrame) -> Series[bool]:
         """Flag rows whose municipal contact has the initiative contact's e-mail."""
-        first = frame["initiative_email"].str.lower()
-        second = frame["municipality_email"].str.lower()
-        return (first != second) | first.isna() | second.isna()
+        # emails() is null for no address: then email_valid tells what is wrong.
+        first = _worked_out(frame["initiative_email"])
+        second = _worked_out(frame["municipality_email"])
+        return as_series(pc.invert(pc.fill_null(pc.equal(first, second), False)), frame.index)
 
 
 def validate_form(
     df: pd.DataFrame, questions: Mapping[str, str] = FORM_FIELDS
 ) -> FormValidation:
-    """Validate form answers (field-name columns, sheet-row index) into clean rows and problems."""
-    prepared, typed = _prepare(df)
+    """Validate form answers (field-name columns, sheet-row index) into clean rows and problems.
+
+    Columns of pandas' pyarrow-backed text are read without a copy; object columns of str are
+    converted once (and their str objects handed back by `FormValidation.responses`).
+    """
+    prepared, typed, derived = _prepare(df)
     problems: dict[int, list[Problem]] = {}
+    token = _DERIVED.set(derived)
     try:
         FormResponses.validate(prepared, lazy=True)
     except pa.errors.SchemaErrors as errors:
         problems = collect_problems(errors, prepared, questions)
+    finally:
+        _DERIVED.reset(token)
     good = ~prepared.index.isin(list(problems))
-    valid = _normalise(prepared, typed, df, good)
+    normalised = _normalise(prepared, derived, good)
+    given = {name: text for name, text in typed.items() if name in _AS_GIVEN}
     # pyarrow's allocator keeps freed buffers for reuse by pyarrow only; hand them back.
     pyarrow.default_memory_pool().release_unused()
-    return FormValidation(valid=valid, problems=problems)
+    return FormValidation(normalised, problems, given, df, None if good.all() else good)
 
 
 def application_key(resp: Mapping[str, str]) -> str:
@@ -191,8 +297,11 @@ def application_key(resp: Mapping[str, str]) -> str:
     return f"{normalise_name(resp['initiative'])}|{resp['municipality_code']}"
 
 
-def _prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Return the trimmed answers (NA when empty) and the answers as text before trimming."""
+def _prepare(df: pd.DataFrame) -> tuple[
+    pd.DataFrame, dict[str, pyarrow.Array], dict[str, tuple[pyarrow.Array, pyarrow.Array]]
+]:
+    """Return the trimmed answers (NA when empty), the answers as given (text) and what is
+    worked out of them: per field of _WORKED_OUT (trimmed answers, normalised or null)."""
     missing = [f for f in FORM_FIELDS if f not in df.columns and f not in OPTIONAL_FIELDS]
     if missing:
         raise ValueError(
@@ -211,83 +320,95 @@ def _prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
             f"Form rows {doubles} occur more than once; expected the sheet row numbers as a "
             "unique index. Set the index to the sheet row numbers before validating."
         )
-    columns, typed = {}, {}
+    # pyarrow's kernels let go of the GIL: the columns are read on all cores at once.
+    given = {field: df[field] for field in FORM_FIELDS if field in df.columns}
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        read = dict(zip(given, pool.map(_read, given.values(), given), strict=True))
+    columns: dict[str, pd.Series] = {}
+    derived: dict[str, tuple[pyarrow.Array, pyarrow.Array]] = {}
     for field in FORM_FIELDS:
-        if field not in df.columns:  # an optional question the form does not ask
-            columns[field] = pd.Series(pd.NA, index=df.index, dtype="str")
-            continue
-        typed[field] = _as_text(df[field])
-        trimmed = pc.utf8_trim_whitespace(arrow_text(typed[field]))
-        columns[field] = as_series(pc.if_else(pc.equal(trimmed, ""), None, trimmed), df.index)
-    return pd.DataFrame(columns, index=df.index), typed
+        if field in read:
+            answers, worked_out = read[field][1:]
+        else:  # an optional question the form does not ask
+            answers = pyarrow.nulls(len(df), pyarrow.large_string())
+            worked_out = _WORKED_OUT[field](answers) if field in _WORKED_OUT else None
+        columns[field] = as_series(answers, df.index)
+        if worked_out is not None:
+            derived[field] = (answers, worked_out)
+    typed = {field: texts[0] for field, texts in read.items()}
+    return pd.DataFrame(columns, index=df.index), typed, derived
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """Return a column as pandas' str dtype (missing cells NA)."""
+def _read(values: pd.Series, field: str) -> tuple[pyarrow.Array, pyarrow.Array, pyarrow.Array | None]:
+    """Return a field's answers as text, trimmed (null when empty), and _WORKED_OUT of those."""
+    typed = _as_text(values)
+    trimmed = pc.utf8_trim_whitespace(typed)
+    answers = single(pc.if_else(pc.equal(trimmed, ""), None, trimmed))
+    work = _WORKED_OUT.get(field)
+    return typed, answers, None if work is None else single(work(answers))
+
+
+def _as_text(values: pd.Series) -> pyarrow.Array:
+    """Return a column as pyarrow text (missing cells null); pyarrow-backed text as it is."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return single(arrow_text(values))
     if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
         # Python str objects straight into pyarrow: pandas' astype checks every cell again.
-        return as_series(pyarrow.array(values.to_numpy(), type=pyarrow.large_string(),
-                                       from_pandas=True), values.index)
-    return values.astype("str")
+        return pyarrow.array(values.to_numpy(), type=pyarrow.large_string(), from_pandas=True)
+    return single(arrow_text(values.astype("str")))
+
+
+def _worked_out(values: pd.Series) -> pyarrow.Array:
+    """Return _WORKED_OUT of a field's answers: what validate_form made of them if it is these."""
+    field = str(values.name)
+    text = single(arrow_text(values))
+    made = _DERIVED.get({}).get(field)
+    if made is not None and made[0].equals(text):
+        return made[1]
+    return single(_WORKED_OUT[field](text))
 
 
 def _normalise(
-    prepared: pd.DataFrame, typed: Mapping[str, pd.Series], df: pd.DataFrame, good: np.ndarray
-) -> dict[int, NormalisedResponse]:
+    prepared: pd.DataFrame, derived: Mapping[str, tuple[pyarrow.Array, pyarrow.Array]],
+    good: np.ndarray,
+) -> pd.DataFrame:
+    """Return the valid rows normalised: NormalisedResponse's fields as pyarrow-backed text."""
+    index = prepared.index[good]
     if not good.any():
-        return {}
+        return pd.DataFrame({name: pd.Series(index=index, dtype="str")
+                             for name in NORMALISED_FIELDS}, index=index)
     keep = None if good.all() else pyarrow.array(good)  # all valid: nothing to filter
 
-    def kept(values: pd.Series) -> pyarrow.Array:
-        chosen = arrow_text(values) if keep is None else pc.filter(arrow_text(values), keep)
-        if not isinstance(chosen, pyarrow.ChunkedArray):
-            return chosen
-        return chosen.chunk(0) if chosen.num_chunks == 1 else chosen.combine_chunks()
+    def kept(values: pyarrow.Array) -> pyarrow.Array:
+        return values if keep is None else single(pc.filter(values, keep))
 
     def text(field: str) -> pyarrow.Array:
-        return kept(prepared[field])
+        return kept(single(arrow_text(prepared[field])))
 
-    def strings(field: str, values: pyarrow.Array) -> list[str]:
-        if field not in typed:  # an optional question the form does not ask
-            return python_strings(values)
-        # Unchanged answers keep the caller's own str objects (see reuse_strings).
-        original = df[field].to_numpy()
-        return reuse_strings(values, original if keep is None else original[good],
-                             kept(typed[field]))
+    def worked_out(field: str) -> pyarrow.Array:
+        return kept(derived[field][1])
 
     towns = text("municipality").dictionary_encode()
     resolved = [resolve_municipality(town) for town in towns.dictionary.to_pylist()]
-    slots = towns.indices.to_numpy()
-    codes = np.array([r.code for r in resolved], dtype=object)[slots].tolist()
-    names = np.array([r.name for r in resolved], dtype=object)[slots].tolist()
-    stamps = iso_timestamps(timestamps(text("submitted_at")))
-    columns = (
-        python_strings(stamps),  # never the answer as typed
-        strings("email", pc.utf8_lower(text("email"))),
-        strings("initiative", collapse_spaces(text("initiative"))),
-        codes,
-        names,
-        strings("initiative_contact", collapse_spaces(text("initiative_contact"))),
-        strings("initiative_email", pc.utf8_lower(text("initiative_email"))),
-        strings("initiative_phone", phones(text("initiative_phone"))),
-        strings("municipality_contact", collapse_spaces(text("municipality_contact"))),
-        strings("municipality_email", pc.utf8_lower(text("municipality_email"))),
-        strings("postcode", postcodes(text("postcode"))),
-        strings("description", text("description")),
-        strings("ambition", text("ambition")),
-        strings("website", websites(text("website"))),
-        strings("consent", kept(typed["consent"])),  # as typed, untrimmed
-    )
-    rows = prepared.index[good].tolist()
-    return {
-        row: {
-            "submitted_at": at, "email": email, "initiative": initiative,
-            "municipality_code": code, "municipality_name": name,
-            "initiative_contact": i_contact, "initiative_email": i_email,
-            "initiative_phone": phone, "municipality_contact": m_contact,
-            "municipality_email": m_email, "postcode": postcode, "description": description,
-            "ambition": ambition, "website": website, "consent": consent,
-        }
-        for row, at, email, initiative, code, name, i_contact, i_email, phone, m_contact, m_email,
-        postcode, description, ambition, website, consent in zip(rows, *columns, strict=True)
+    string = pyarrow.large_string()
+    codes = pyarrow.array([r.code for r in resolved], type=string).take(towns.indices)
+    names = pyarrow.array([r.name for r in resolved], type=string).take(towns.indices)
+    columns = {
+        "submitted_at": worked_out("submitted_at"),
+        "email": worked_out("email"),
+        "initiative": worked_out("initiative"),
+        "municipality_code": codes,
+        "municipality_name": names,
+        "initiative_contact": worked_out("initiative_contact"),
+        "initiative_email": worked_out("initiative_email"),
+        "initiative_phone": worked_out("initiative_phone"),
+        "municipality_contact": worked_out("municipality_contact"),
+        "municipality_email": worked_out("municipality_email"),
+        "postcode": worked_out("postcode"),
+        "description": text("description"),
+        "ambition": text("ambition"),
+        "website": worked_out("website"),
+        "consent": text("consent"),
     }
+    return pd.DataFrame({name: as_series(pc.fill_null(values, ""), index)
+                         for name, values in columns.items()}, index=index)

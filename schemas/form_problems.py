@@ -86,8 +86,9 @@ def collect_problems(
     for field, group in chosen.groupby("field"):
         values[group.index] = prepared[field].reindex(group["row"]).fillna("").to_numpy()
     problems: dict[int, list[Problem]] = {}
-    for row, field, check, value in zip(
-        chosen["row"].tolist(), chosen["field"], chosen["check"], values, strict=True
+    for row, field, check, value in zip(  # lists: iterating pyarrow-backed text is slower
+        chosen["row"].tolist(), chosen["field"].tolist(), chosen["check"].tolist(),
+        values.tolist(), strict=True
     ):
         question = questions.get(field, FORM_FIELDS[field])
         message = problem_message(check, field, question, value)

@@ -7,9 +7,9 @@ is not what it should be; the model in `schemas/form.py` turns those into checks
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,11 @@ def as_series(values: pyarrow.Array | pyarrow.ChunkedArray, index: pd.Index) -> 
     return pd.Series(values.to_numpy(zero_copy_only=False), index=index)
 
 
+def text_series(values: Sequence[str | None], index: pd.Index) -> pd.Series:
+    """Return Python text (None for missing) as a pandas Series of pyarrow-backed text."""
+    return as_series(pyarrow.array(values, type=pyarrow.large_string()), index)
+
+
 def timestamps(text: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
     """Return Dutch (26-11-2026 14:03:11) and English (11/26/2026 14:03:11) form timestamps.
 
@@ -113,7 +118,10 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
 
 def phones(text: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
     """Return Dutch phone numbers as +31 plus 9 digits, null where a value is not one."""
-    digits = pc.replace_substring_regex(text, _PHONE_SEPARATORS, "")
+    # Most numbers are written with spaces or dashes only: those go as plain text (fast); the
+    # separator pattern is replaced only in what is no number without them.
+    digits = _redone(single(text), pc.replace_substring(pc.replace_substring(text, "-", ""), " ", ""),
+                     _PHONE, lambda rest: pc.replace_substring_regex(rest, _PHONE_SEPARATORS, ""))
     national = pc.if_else(pc.match_substring_regex(digits, _PHONE),
                           pc.utf8_slice_codeunits(digits, -9), None)
     return pc.binary_join_element_wise(pyarrow.scalar("+31", pyarrow.large_string()), national,
@@ -127,16 +135,52 @@ def normalise_phones(values: pd.Series) -> pd.Series:
 
 def compact_postcodes(text: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
     """Return postcodes upper-cased without spaces ("1234AB"), null where a value is not one."""
-    compact = pc.replace_substring_regex(pc.utf8_upper(text), SPACES, "")
+    upper = single(pc.utf8_upper(text))
+    # As phones(): plain spaces go as plain text, other whitespace by pattern where still needed.
+    compact = _redone(upper, pc.replace_substring(upper, " ", ""), _POSTCODE,
+                      lambda rest: pc.replace_substring_regex(rest, SPACES, ""))
     return pc.if_else(pc.match_substring_regex(compact, _POSTCODE), compact, None)
+
+
+def _redone(text: pyarrow.Array, quick: pyarrow.Array, pattern: str,
+            thorough: Callable[[pyarrow.Array], pyarrow.Array]) -> pyarrow.Array:
+    """Return `quick`, with thorough(text) where quick does not match pattern (and text is set).
+
+    For a cleaning step with a fast way that is right whenever its result matches `pattern`.
+    """
+    quick = single(quick)
+    again = pc.and_(pc.invert(pc.fill_null(pc.match_substring_regex(quick, pattern), False)),
+                    pc.is_valid(text))
+    if not pc.any(again).as_py():
+        return quick
+    return pc.replace_with_mask(quick, again, single(thorough(text.filter(again))))
+
+
+def single(values: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array:
+    """Return one pyarrow array (a chunked one's chunks combined)."""
+    if not isinstance(values, pyarrow.ChunkedArray):
+        return values
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
 
 
 def postcodes(text: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
     """Return Dutch postcodes as "1234 AB", null where a value is not one."""
-    compact = compact_postcodes(text)
+    return spaced_postcodes(compact_postcodes(text))
+
+
+def spaced_postcodes(compact: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
+    """Return compact postcodes ("1234AB", see compact_postcodes) as "1234 AB"."""
     return pc.binary_join_element_wise(pc.utf8_slice_codeunits(compact, 0, 4),
                                        pc.utf8_slice_codeunits(compact, 4),
                                        pyarrow.scalar(" ", pyarrow.large_string()))
+
+
+def emails(text: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
+    """Return e-mail addresses in lower case, null where a value is not one (at most 254 chars)."""
+    lower = pc.utf8_lower(text)
+    valid = pc.and_(pc.match_substring_regex(lower, EMAIL),
+                    pc.less_equal(pc.utf8_length(lower), MAX_EMAIL_CHARS))
+    return pc.if_else(valid, lower, None)
 
 
 def normalise_postcodes(values: pd.Series) -> pd.Series:
@@ -145,11 +189,19 @@ def normalise_postcodes(values: pd.Series) -> pd.Series:
 
 
 def websites(text: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
-    """Return web addresses with https:// in front when they have no http(s):// yet."""
+    """Return web addresses with https:// in front when they have no http(s):// yet.
+
+    Null where a value is no web address (a dotted host, with or without http(s)://).
+    """
     bare = pc.invert(pc.match_substring_regex(text, _HAS_SCHEME))
     prefixed = pc.binary_join_element_wise(pyarrow.scalar("https://", pyarrow.large_string()),
                                            text, _NOTHING)
-    return pc.if_else(bare, prefixed, text)
+    return pc.if_else(pc.match_substring_regex(text, URL), pc.if_else(bare, prefixed, text), None)
+
+
+def iso_form_timestamps(text: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
+    """Return form timestamps (see timestamps()) as ISO text (2022-11-26T14:03:11), else null."""
+    return iso_timestamps(timestamps(text))
 
 
 def iso_timestamps(stamps: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
@@ -173,20 +225,22 @@ def python_strings(values: pyarrow.Array | pyarrow.ChunkedArray, fill: str = "")
     return list(pc.fill_null(values, fill).to_numpy(zero_copy_only=False))
 
 
-def reuse_strings(values: pyarrow.Array, original: np.ndarray,
+def reuse_strings(values: pyarrow.Array, original: Sequence[object],
                   original_text: pyarrow.Array) -> list[str]:
     """Return values as Python str, taking the caller's own objects where nothing changed.
 
-    `original` holds the caller's answers (an object array of str) and `original_text` the same
-    answers in pyarrow. Making a Python string of every cell is the larger part of normalising;
-    most answers need no change, so only the changed ones are made.
+    `original` holds the caller's answers (str) and `original_text` the same answers in
+    pyarrow. Making a Python string of every cell is the larger part of normalising; most
+    answers need no change, so only the changed ones are made.
     """
-    if original.dtype != object or pd.api.types.infer_dtype(original, skipna=False) != "string":
-        return python_strings(values)
     changed = pc.fill_null(pc.not_equal(values, original_text), True)
-    if not pc.any(changed).as_py():
-        return original.tolist()
-    out = original.copy()
-    where = np.flatnonzero(changed.to_numpy(zero_copy_only=False))
-    out[where] = pc.fill_null(values.take(where), "").to_numpy(zero_copy_only=False)
-    return out.tolist()
+    count = pc.sum(changed).as_py() or 0
+    if count == 0:
+        return cast(list[str], list(original))
+    if count > len(values) // 2:  # mostly new text: making all of it is quicker
+        return python_strings(values)
+    out = cast(list[str], list(original))
+    where = np.flatnonzero(changed.to_numpy(zero_copy_only=False)).tolist()
+    for position, text in zip(where, python_strings(values.take(where)), strict=True):
+        out[position] = text
+    return out

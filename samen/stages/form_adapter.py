@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import cast
 
 import pandas as pd
 
 from samen.schemas.form import FORM_FIELDS, validate_form
+from samen.schemas.form_values import text_series
 from samen.schemas.municipalities import normalise_name
 
 KEY_NAME_CHARS = 300
+_BY_FIELD = itemgetter(*FORM_FIELDS)
 RowsValidator = Callable[
     [Mapping[int, Mapping[str, str]]],
     tuple[dict[int, dict[str, str]], dict[int, list[dict[str, str]]]],
@@ -24,17 +27,15 @@ def validate_rows(questions: Mapping[str, str]) -> RowsValidator:
     def validate(rows: Mapping[int, Mapping[str, str]]) -> tuple[
         dict[int, dict[str, str]], dict[int, list[dict[str, str]]]
     ]:
-        # Object columns of the caller's own str: validate_form hands unchanged answers back
-        # as these same objects instead of making a new string per cell.
+        # The answers as pyarrow-backed text columns (the form's own shape, what validation
+        # works on); the caller's str objects come back for answers normalising left alone.
         index = pd.Index(list(rows), dtype="int64")
-        frame = pd.DataFrame(
-            {field: pd.Series(column, index=index, dtype=object)
-             for field, column in zip(FORM_FIELDS, _columns(rows), strict=True)},
-            index=index,
-        )
+        columns = dict(zip(FORM_FIELDS, _columns(rows), strict=True))
+        frame = pd.DataFrame({field: text_series(column, index) for field, column in columns.items()},
+                             index=index)
         result = validate_form(frame, questions)
         # NormalisedResponse is a TypedDict of text: the plain dicts the intake rules take.
-        valid = cast(dict[int, dict[str, str]], result.valid)
+        valid = cast(dict[int, dict[str, str]], result.responses(columns))
         problems = {
             row: [
                 {"field": p.field, "question": p.question, "value": p.value, "message": p.message}
@@ -47,13 +48,13 @@ def validate_rows(questions: Mapping[str, str]) -> RowsValidator:
     return validate
 
 
-def _columns(rows: Mapping[int, Mapping[str, str]]) -> list[list[str]]:
+def _columns(rows: Mapping[int, Mapping[str, str]]) -> list[tuple[str, ...]]:
     """Return the answers field by field (in FORM_FIELDS order), "" for a missing answer."""
-    answers = list(rows.values())
-    try:
-        return [[values[field] for values in answers] for field in FORM_FIELDS]
+    answers = rows.values()
+    try:  # one tuple per row, then turned into one per field: both in C
+        return list(zip(*map(_BY_FIELD, answers), strict=True)) or [() for _ in FORM_FIELDS]
     except KeyError:  # rows without some field: the slower way
-        return [[values.get(field) or "" for values in answers] for field in FORM_FIELDS]
+        return [tuple(values.get(field) or "" for values in answers) for field in FORM_FIELDS]
 
 
 def key_from_normalised(norm: Mapping[str, str]) -> str:

@@ -290,7 +290,10 @@ def test_sheet_rows_must_be_integers() -> None:
 
 
 def test_an_empty_tab_validates_to_nothing() -> None:
-    assert validate_form(pd.DataFrame(columns=list(FORM_FIELDS))) == FormValidation({}, {})
+    result = validate_form(pd.DataFrame(columns=list(FORM_FIELDS)))
+    assert (result.valid, result.problems) == ({}, {})
+    assert list(result.normalised.columns) == list(NormalisedResponse.__annotations__)
+    assert result.normalised.empty
 
 
 def test_application_key_normalises_the_name_and_adds_the_code() -> None:
