@@ -1,12 +1,15 @@
 """The contract of the form tab ("Formulierreacties 1"): checks, Dutch problems and clean rows.
 
 The caller renames the question headers to field names and sets the index to the sheet row
-numbers. `validate_form` trims every cell (empty means unanswered), runs the pandera model
-lazily and turns each failing cell into one `Problem` (texts in `form_problems.py`); the valid
-rows come back normalised as plain dicts of text. Checks and normalisers (`form_values.py`) work
-on whole columns in pyarrow; municipalities are resolved once per distinct answer.
+numbers; the frame's text is best pyarrow-backed (pandas' str dtype), which is read without a
+copy. `validate_form` trims every cell (empty means unanswered), works out once per field what
+the answer reads as (`_WORKED_OUT`: the normalised answer, null when it is not valid; on all
+cores, as pyarrow lets go of the GIL), runs the pandera model lazily, whose checks test those
+readings, and turns each failing cell into one `Problem` (texts in `form_problems.py`). The valid
+rows come back normalised as columns; `FormValidation.responses()` makes plain dicts of text of
+them. Checks and normalisers (`form_values.py`) work on whole columns in pyarrow;
+municipalities are resolved once per distinct answer.
 """
-
 from __future__ import annotations
 
 import os
@@ -45,6 +48,7 @@ from samen.schemas.form_values import (
     postcodes,
     python_strings,
     reuse_strings,
+    shared_strings,
     single,
     websites,
 )
@@ -98,6 +102,8 @@ _WORKED_OUT: Final[Mapping[str, Callable[[pyarrow.Array], pyarrow.Array]]] = {
     "municipality_contact": collapse_spaces,
 }
 _WORKERS: Final = min(4, os.cpu_count() or 1)
+# Normalised fields with a few hundred values at most (342 municipalities).
+_FEW_DISTINCT: Final = frozenset({"municipality_code", "municipality_name"})
 # During validate_form: field -> (trimmed answers, _WORKED_OUT of them), see _worked_out().
 _DERIVED: ContextVar[Mapping[str, tuple[pyarrow.Array, pyarrow.Array]]] = ContextVar(
     "samen_form_worked_out")
@@ -113,9 +119,9 @@ class FormValidation:
 
     normalised: pd.DataFrame
     problems: dict[int, list[Problem]]
-    # The answers as given (pyarrow text, all rows) and which rows are valid, for responses().
-    _given: Mapping[str, pyarrow.Array | pyarrow.ChunkedArray] = dataclass_field(default_factory=dict,
-                                                                       repr=False)
+    # The answers as given (pyarrow text, all rows), the frame validated and which of its rows
+    # are valid: for responses(), which hands back the caller's own str where nothing changed.
+    _given: Mapping[str, pyarrow.Array] = dataclass_field(default_factory=dict, repr=False)
     _source: pd.DataFrame | None = dataclass_field(default=None, repr=False)
     _kept: np.ndarray | None = dataclass_field(default=None, repr=False)
 
@@ -165,6 +171,8 @@ class FormValidation:
         text = single(arrow_text(values))
         given = self._given.get(name)
         original: Sequence[object] | None = None
+        if name in _FEW_DISTINCT:  # one str object per distinct value, as the store shares them
+            return shared_strings(text)
         if given is None:
             return python_strings(text)
         if answers is not None and name in answers:

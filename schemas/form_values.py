@@ -225,6 +225,13 @@ def python_strings(values: pyarrow.Array | pyarrow.ChunkedArray, fill: str = "")
     return list(pc.fill_null(values, fill).to_numpy(zero_copy_only=False))
 
 
+def shared_strings(values: pyarrow.Array, fill: str = "") -> list[str]:
+    """Return a text column as Python str, one object per distinct value (`fill` for nulls)."""
+    encoded = pc.fill_null(values, fill).dictionary_encode()
+    distinct = np.array(encoded.dictionary.to_pylist() or [fill], dtype=object)
+    return cast(list[str], distinct[encoded.indices.to_numpy(zero_copy_only=False)].tolist())
+
+
 def reuse_strings(values: pyarrow.Array, original: Sequence[object],
                   original_text: pyarrow.Array) -> list[str]:
     """Return values as Python str, taking the caller's own objects where nothing changed.

@@ -8,6 +8,7 @@ from operator import itemgetter
 from typing import cast
 
 import pandas as pd
+import pyarrow
 
 from samen.schemas.form import FORM_FIELDS, validate_form
 from samen.schemas.form_values import text_series
@@ -43,6 +44,9 @@ def validate_rows(questions: Mapping[str, str]) -> RowsValidator:
             ]
             for row, found in result.problems.items()
         }
+        # The columns go now; pyarrow's allocator would keep their memory for itself.
+        del frame, result
+        pyarrow.default_memory_pool().release_unused()
         return valid, problems
 
     return validate
