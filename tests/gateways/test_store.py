@@ -199,3 +199,25 @@ def test_sqlite_pragmas_and_parent_folder(tmp_path: Path) -> None:
         s.close()
     assert pragma == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 30000,
                       "foreign_keys": 1}
+
+
+def test_signals_are_recorded_once_and_counted_per_new_key(store: Store) -> None:
+    """record_signals adds the keys it has not seen (more than one chunk), and says how many."""
+    from datetime import date
+
+    from samen.gateways.store.ledger import SignalRecord
+    from samen.gateways.store.store_util import CHUNK_ROWS
+
+    def signal(n: int) -> SignalRecord:
+        return SignalRecord(f"te-laat|SAMEN-{n:05d}", "Te laat ingediend", f"SAMEN-{n:05d}",
+                            f"Toelichting {n} met ë en 🎉", date(2026, 11, 26))
+
+    first = [signal(n) for n in range(CHUNK_ROWS + 5)]
+    assert store.ledger.record_signals(first, SEEN) == CHUNK_ROWS + 5
+    again = [signal(n) for n in range(CHUNK_ROWS, CHUNK_ROWS + 10)]  # 5 known, 5 new
+    assert store.ledger.record_signals(again, SEEN) == 5
+    assert store.ledger.record_signals(first[:3], SEEN) == 0
+    recorded = store.ledger.signals()
+    assert list(recorded) == [signal(n).key for n in range(CHUNK_ROWS + 10)]  # oldest first
+    assert recorded[signal(7).key] == signal(7)
+    assert isinstance(recorded[signal(7).key].raised_on, date)

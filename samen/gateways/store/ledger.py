@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from samen.gateways.store.store_util import bind_processor
+from samen.gateways.store.store_util import bind_processor, insert_many
 from samen.gateways.store.tables import messages, signals
 
 PLANNED, SENT, FAILED, HELD = "planned", "sent", "failed", "held"
@@ -132,10 +133,11 @@ class Ledger:
 
     def signals(self) -> dict[str, SignalRecord]:
         """Return every recorded signal by key, oldest first."""
+        columns = (signals.c.key, signals.c.kind, signals.c.subject, signals.c.explanation,
+                   signals.c.raised_on)  # SignalRecord's fields in order
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(signals).order_by(signals.c.seq)).mappings()
-            return {r["key"]: SignalRecord(r["key"], r["kind"], r["subject"], r["explanation"],
-                                           r["raised_on"]) for r in rows}
+            rows = conn.execute(sa.select(*columns).order_by(signals.c.seq))
+            return {record.key: record for record in itertools.starmap(SignalRecord, rows)}
 
     def record_signals(self, new: Sequence[SignalRecord], now: datetime) -> int:
         """Insert signals whose key is new; return how many were added."""
@@ -143,11 +145,13 @@ class Ledger:
             return 0
         with self.engine.begin() as conn:
             start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(signals.c.seq), 0))).scalar_one()
-            rows = [{"key": s.key, "seq": start + i, "kind": s.kind, "subject": s.subject,
-                     "explanation": s.explanation, "raised_on": s.raised_on, "raised_at": now}
-                    for i, s in enumerate(new, start=1)]
-            insert = _insert_ignoring_duplicates(conn, signals, "key").returning(signals.c.key)
-            return len(conn.execute(insert, rows).all())
+            return insert_many(
+                conn, signals, ("key", "seq", "kind", "subject", "explanation", "raised_on",
+                                "raised_at"),
+                ((s.key, start + i, s.kind, s.subject, s.explanation, s.raised_on, now)
+                 for i, s in enumerate(new, start=1)),
+                skip_existing="key",
+            )
 
 
 
