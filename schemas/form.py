@@ -339,7 +339,7 @@ def _prepare(df: pd.DataFrame) -> tuple[
             answers, worked_out = read[field][1:]
         else:  # an optional question the form does not ask
             answers = pyarrow.nulls(len(df), pyarrow.large_string())
-            worked_out = _WORKED_OUT[field](answers) if field in _WORKED_OUT else None
+            worked_out = single(_WORKED_OUT[field](answers)) if field in _WORKED_OUT else None
         columns[field] = as_series(answers, df.index)
         if worked_out is not None:
             derived[field] = (answers, worked_out)

@@ -7,6 +7,23 @@ from datetime import datetime, timedelta
 
 from samen.demo.seed import FORM_HEADERS
 
+# One good answer to every question, by field name (the schema's view; copy it to change it).
+GOOD_ANSWERS: dict[str, str] = {
+    "submitted_at": "26-11-2022 14:03:11",
+    "email": "aanvrager@voorbeeld.nl",
+    "initiative": "Stagehuis Schilderswijk",
+    "municipality": "Den Haag",
+    "initiative_contact": "Fatima el Amrani",
+    "initiative_email": "fatima@stagehuis.nl",
+    "initiative_phone": "06 12345678",
+    "municipality_contact": "Jan de Vries",
+    "municipality_email": "jan.devries@denhaag.nl",
+    "postcode": "2525 AB",
+    "description": "Wij helpen jongeren uit de wijk aan een stageplek bij ondernemers.",
+    "ambition": "Samen met de gemeente een vaste plek voor stages in de wijk maken.",
+    "website": "www.stagehuis.nl",
+    "consent": "Ja, ik geef toestemming",
+}
 MUNICIPALITIES = (
     "Amsterdam", "Rotterdam", "Den Haag", "Utrecht", "Eindhoven", "Groningen", "Tilburg",
     "Almere", "Breda", "Nijmegen", "Apeldoorn", "Haarlem", "Enschede", "Arnhem", "Zwolle",

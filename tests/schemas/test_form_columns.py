@@ -21,23 +21,8 @@ from samen.schemas.form_values import (
     phones,
     text_series,
 )
+from samen.testing.forms import GOOD_ANSWERS as GOOD
 
-GOOD = {
-    "submitted_at": "26-11-2022 14:03:11",
-    "email": "aanvrager@voorbeeld.nl",
-    "initiative": "Stagehuis Schilderswijk",
-    "municipality": "Den Haag",
-    "initiative_contact": "Fatima el Amrani",
-    "initiative_email": "fatima@stagehuis.nl",
-    "initiative_phone": "06 12345678",
-    "municipality_contact": "Jan de Vries",
-    "municipality_email": "jan.devries@denhaag.nl",
-    "postcode": "2525 AB",
-    "description": "Wij helpen jongeren uit de wijk aan een stageplek bij ondernemers.",
-    "ambition": "Samen met de gemeente een vaste plek voor stages in de wijk maken.",
-    "website": "www.stagehuis.nl",
-    "consent": "Ja, ik geef toestemming",
-}
 # Every separator a phone number may hold, as people and sheets write them.
 PHONE_SEPARATORS = " \t\u00a0\u2007\u202f().-/\u2013"
 
