@@ -102,6 +102,7 @@ _WORKED_OUT: Final[Mapping[str, Callable[[pyarrow.Array], pyarrow.Array]]] = {
     "municipality_contact": collapse_spaces,
 }
 _WORKERS: Final = min(4, os.cpu_count() or 1)
+_SIDE_BY_SIDE_ROWS: Final = 5_000  # from this many rows on, fields are worked out in threads
 # Normalised fields with a few hundred values at most (342 municipalities).
 _FEW_DISTINCT: Final = frozenset({"municipality_code", "municipality_name"})
 # During validate_form: field -> (trimmed answers, _WORKED_OUT of them), see _worked_out().
@@ -328,10 +329,12 @@ def _prepare(df: pd.DataFrame) -> tuple[
             f"Form rows {doubles} occur more than once; expected the sheet row numbers as a "
             "unique index. Set the index to the sheet row numbers before validating."
         )
-    # pyarrow's kernels let go of the GIL: the columns are read on all cores at once.
     given = {field: df[field] for field in FORM_FIELDS if field in df.columns}
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        read = dict(zip(given, pool.map(_read, given.values(), given), strict=True))
+    if len(df) < _SIDE_BY_SIDE_ROWS:  # threads would cost more than they save
+        read = dict(zip(given, map(_read, given.values(), given), strict=True))
+    else:  # pyarrow's kernels let go of the GIL: the columns are read on all cores at once
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            read = dict(zip(given, pool.map(_read, given.values(), given), strict=True))
     columns: dict[str, pd.Series] = {}
     derived: dict[str, tuple[pyarrow.Array, pyarrow.Array]] = {}
     for field in FORM_FIELDS:

@@ -149,3 +149,29 @@ def test_validations_in_threads_at_once_keep_their_own_worked_out_values() -> No
     for n, valid in results.items():
         assert valid[250]["initiative_phone"] == f"+316{n:02d}000250"
         assert len(valid) == 398
+
+
+def test_large_frames_are_worked_out_in_threads_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = {row: {**GOOD, "initiative": f"Initiatief {row}",
+                  "initiative_phone": "12345" if row % 97 == 0 else f"06-{row:08d}"}
+            for row in range(2, form._SIDE_BY_SIDE_ROWS + 500)}
+    frame, _ = arrow_frame(rows)
+    started: list[str] = []
+    original = form.ThreadPoolExecutor
+
+    class Counted(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            started.append("pool")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(form, "ThreadPoolExecutor", Counted)
+    side_by_side = validate_form(frame)
+    assert started == ["pool"]
+    monkeypatch.setattr(form, "_SIDE_BY_SIDE_ROWS", len(rows) + 1)
+    one_by_one = validate_form(frame)
+    assert started == ["pool"]  # no second pool: this one ran in the calling thread
+    assert side_by_side == one_by_one
+    assert len(side_by_side.problems) == len([r for r in rows if r % 97 == 0]) > 0
+    assert side_by_side.valid[98 + 1]["initiative_phone"] == "+31600000099"
