@@ -2,14 +2,15 @@
 
 The caller renames the question headers to field names and sets the index to the sheet row
 numbers; the frame's text is best pyarrow-backed (pandas' str dtype), which is read without a
-copy. `validate_form` trims every cell (empty means unanswered), works out once per field what
-the answer reads as (`_WORKED_OUT`: the normalised answer, null when it is not valid; on all
-cores, as pyarrow lets go of the GIL), runs the pandera model lazily, whose checks test those
-readings, and turns each failing cell into one `Problem` (texts in `form_problems.py`). The valid
-rows come back normalised as columns; `FormValidation.responses()` makes plain dicts of text of
-them. Checks and normalisers (`form_values.py`) work on whole columns in pyarrow;
-municipalities are resolved once per distinct answer.
+copy. `validate_form` trims every cell (empty means unanswered) and works out once per field what
+the answer reads as (`_WORKED_OUT`: the normalised answer, null when it is not valid; from 5,000
+rows on, on all cores, as pyarrow lets go of the GIL). It runs the pandera model lazily, whose
+checks test those readings, and turns each failing cell into one `Problem` (texts in
+`form_problems.py`). The valid rows come back normalised as columns; `FormValidation.responses()`
+makes plain dicts of text of them. Checks and normalisers (`form_values.py`) work on whole
+columns in pyarrow; municipalities are resolved once per distinct answer.
 """
+
 from __future__ import annotations
 
 import os
