@@ -165,11 +165,7 @@ def single(values: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array:
 
 def postcodes(text: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
     """Return Dutch postcodes as "1234 AB", null where a value is not one."""
-    return spaced_postcodes(compact_postcodes(text))
-
-
-def spaced_postcodes(compact: pyarrow.Array | pyarrow.ChunkedArray) -> pyarrow.Array | pyarrow.ChunkedArray:
-    """Return compact postcodes ("1234AB", see compact_postcodes) as "1234 AB"."""
+    compact = compact_postcodes(text)
     return pc.binary_join_element_wise(pc.utf8_slice_codeunits(compact, 0, 4),
                                        pc.utf8_slice_codeunits(compact, 4),
                                        pyarrow.scalar(" ", pyarrow.large_string()))
