@@ -63,7 +63,7 @@ SPREAD = os.environ.get("BENCH_INTAKE_TOWNS", "342") != "20"
 PHASES = {
     "read": "samen.gateways.sheets.{backend}:{cls}.open_tabs",
     "validate+plan": "samen.stages.intake:plan_intake",
-    "validate (in plan)": "samen.stages.form_adapter:validate_form",
+    "validate (in plan)": "samen.schemas.form:validate_form",
     "store load": "samen.gateways.store.store:Store.load_versions",
     "store save": "samen.gateways.store.store:Store.save_intake",
     "messaging (all)": "samen.stages.intake:run_messaging",
@@ -141,7 +141,7 @@ def validation(size: int, invalid_share: float) -> dict[str, float]:
     repeat = 5 if size <= 10_000 else 3
     with collector_paused():
         index = pd.Index(list(by_row), dtype="int64")
-        answers = dict(zip(form.FORM_FIELDS, _columns(by_row), strict=True))
+        answers = dict(zip(form.FORM_FIELDS, _columns(by_row, form.FORM_FIELDS), strict=True))
         frame = pd.DataFrame({f: text_series(v, index) for f, v in answers.items()}, index=index)
         prepared, _typed, derived = form._prepare(frame)
         result = form.validate_form(frame)
@@ -157,7 +157,7 @@ def validation(size: int, invalid_share: float) -> dict[str, float]:
         good = ~prepared.index.isin(list(result.problems))
         adapter = validate_rows(form.FORM_FIELDS)
         timings = {
-            "rows' dicts to columns": best_of(lambda: _columns(by_row), repeat),
+            "rows' dicts to columns": best_of(lambda: _columns(by_row, form.FORM_FIELDS), repeat),
             "columns to frame (pyarrow text)": best_of(
                 lambda: pd.DataFrame({f: text_series(v, index) for f, v in answers.items()},
                                      index=index), repeat),
@@ -173,30 +173,25 @@ def validation(size: int, invalid_share: float) -> dict[str, float]:
 
 
 def child(backend: str, size: int, with_mail: bool) -> None:
-    """Run intake twice (first, idle) at one size in this fresh process; print one JSON line."""
+    """Run intake twice (first, idle) at one size; print one JSON line.
+
+    Each run has its own fresh process, as a worker gives every scheduled flow run its own: the
+    first run here, the idle run in a second child (`--idle`) on the same store and spreadsheet,
+    so each peak RSS is that run's alone.
+    """
     prepare_env()
     baseline = current_rss_mb()
     imports = warm_imports()
     after_imports = current_rss_mb()
-    sampler = RssSampler()
     from bench.common import sqlite_url, write_config
-    from bench.fixtures import Traffic, count_files, google_sheets
+    from bench.fixtures import count_files
     from samen.config import load_config
-    from samen.gateways.factory import build_mail, build_store
-    from samen.stages.delivery import DeliveryReport
-    from samen.stages.intake import run_intake
 
-    targets = {}
-    for name, target in PHASES.items():
-        if backend == "google":
-            target = target.format(backend="google", cls="GoogleSheets")
-        else:
-            target = target.format(backend="workbook", cls="WorkbookSheets")
-        targets[name] = target
     with tempfile.TemporaryDirectory(prefix="samen-bench-") as tmp:
         folder = Path(tmp)
         setup_start = time.perf_counter()
         double: Any = None
+        base_url = ""
         if backend == "google":
             # The double serves from its own process, so this process's memory is samen's own.
             double = subprocess.Popen([PYTHON, "-m", "bench.intake_scale", "--double", str(size)],
@@ -204,80 +199,119 @@ def child(backend: str, size: int, with_mail: bool) -> None:
                                       stdout=subprocess.PIPE, env=dict(os.environ))
             assert double.stdout is not None
             base_url, key = double.stdout.readline().split()
-            config = load_config(write_config(folder, backend="google", store_url=sqlite_url(folder),
-                                              spreadsheet_key=key, api_base=base_url))
-            traffic = Traffic()
-
-            def run() -> Any:
-                store = build_store(config)
-                sheets = google_sheets(config, base_url, traffic)
-                try:
-                    return run_intake(config, sheets=sheets, store=store, mail=build_mail(config),
-                                      as_of=DAY)
-                finally:
-                    sheets.close()
-                    store.close()
+            config_path = write_config(folder, backend="google", store_url=sqlite_url(folder),
+                                       spreadsheet_key=key, api_base=base_url)
         else:
-            config = workbook_config(folder, responses(size))
-
-            def run() -> Any:
-                from samen.testing.programme import run as run_stage
-
-                return run_stage(config, run_intake, DAY)
+            config_path = workbook_config(folder, responses(size))
         setup = time.perf_counter() - setup_start
-        import samen.stages.messaging as messaging
-
-        original = messaging.deliver
-        if not with_mail:
-            messaging.deliver = lambda planned, **kwargs: DeliveryReport()
         try:
-            with Phases(list(targets.values())) as phases:
-                with gc_time() as first_gc:
-                    start, cpu = time.perf_counter(), time.process_time()
-                    first = run()
-                    first_seconds = time.perf_counter() - start
-                    first_cpu = time.process_time() - cpu
-                first_phases = {name: phases.seconds(t) for name, t in targets.items()}
-                first_phases["GC pauses"] = first_gc.seconds
-                first_cpus = {name: phases.cpu(t) for name, t in targets.items()}
-                first_rss = sampler.peak
-                first_traffic = traffic.seconds if backend == "google" else 0.0
-                if double is not None:
-                    double.stdin.write("mark\n")  # the double notes its time of the first run
-                    double.stdin.flush()
-                phases.reset()
-                with gc_time() as idle_gc:
-                    start, cpu = time.perf_counter(), time.process_time()
-                    idle = run()
-                    idle_seconds = time.perf_counter() - start
-                    idle_cpu = time.process_time() - cpu
-                idle_phases = {name: phases.seconds(t) for name, t in targets.items()}
-                idle_phases["GC pauses"] = idle_gc.seconds
-                idle_api = (traffic.seconds - first_traffic) if backend == "google" else 0.0
+            first = one_run(backend, config_path, base_url, with_mail)
+            if double is not None:
+                double.stdin.write("mark\n")  # the double notes its time of the first run
+                double.stdin.flush()
+            idle = run_child("bench.intake_scale", ["--idle", backend, str(config_path), base_url,
+                                                    "1" if with_mail else "0"])
         finally:
-            messaging.deliver = original
             if double is not None:
                 double.stdin.close()
                 served = double.stdout.readline().split()  # the double's own seconds per run
                 double.wait(timeout=120)
-        sheets_api: dict[str, float] = {}
-        if backend == "google":
-            sheets_api = {"first_api_seconds": first_traffic, "idle_api_seconds": idle_api,
-                          "first_double_seconds": float(served[0]) if served else float("nan"),
-                          "idle_double_seconds": float(served[1]) if served else float("nan")}
-        result = {
-            **sheets_api,
-            "backend": backend, "size": size, "with_mail": with_mail, "setup_seconds": setup,
-            "imports_seconds": imports, "rss_start_mb": baseline, "rss_after_imports_mb": after_imports,
-            "first_seconds": first_seconds, "idle_seconds": idle_seconds, "first_cpu": first_cpu,
-            "idle_cpu": idle_cpu, "first_phases": first_phases, "first_cpus": first_cpus,
-            "idle_phases": idle_phases, "peak_rss_first_mb": first_rss, "peak_rss_mb": sampler.stop(),
-            "messages": first.messages_sent, "planned_messages": 2 * first.new_applications,
-            "outbox_files": count_files(config.mail.outbox_path), "idle_messages": idle.messages_sent,
-            "applications": first.applications, "idle_cells": idle.cells_written,
-            "cells": first.cells_written,
-        }
+        outbox_files = count_files(load_config(config_path).mail.outbox_path)
+    sheets_api: dict[str, float] = {}
+    if backend == "google":
+        sheets_api = {"first_api_seconds": first["api_seconds"],
+                      "idle_api_seconds": idle["api_seconds"],
+                      "first_double_seconds": float(served[0]) if served else float("nan"),
+                      "idle_double_seconds": float(served[1]) if served else float("nan")}
+    result = {
+        **sheets_api,
+        "backend": backend, "size": size, "with_mail": with_mail, "setup_seconds": setup,
+        "imports_seconds": imports, "rss_start_mb": baseline, "rss_after_imports_mb": after_imports,
+        "first_seconds": first["seconds"], "idle_seconds": idle["seconds"],
+        "first_cpu": first["cpu"], "idle_cpu": idle["cpu"], "first_phases": first["phases"],
+        "first_cpus": first["cpus"], "idle_phases": idle["phases"],
+        "peak_rss_first_mb": first["peak_rss_mb"], "peak_rss_idle_mb": idle["peak_rss_mb"],
+        "idle_imported_validation": idle["imported_validation"],
+        "messages": first["messages"], "planned_messages": 2 * first["new_applications"],
+        "outbox_files": outbox_files, "idle_messages": idle["messages"],
+        "applications": first["applications"], "idle_cells": idle["cells"],
+        "cells": first["cells"],
+    }
     print(json.dumps(result), flush=True)
+
+
+def one_run(backend: str, config_path: Path, base_url: str, with_mail: bool,
+            validation: bool = True) -> dict[str, Any]:
+    """Run intake once in this process (imports warmed); return its figures.
+
+    validation=False: the validation phase is not timed (timing it would import pandera).
+    """
+    from bench.fixtures import Traffic, google_sheets
+    from samen.config import load_config
+    from samen.gateways.factory import build_mail, build_store
+    from samen.stages.delivery import DeliveryReport
+    from samen.stages.intake import run_intake
+
+    sampler = RssSampler()
+    targets = {}
+    for name, target in PHASES.items():
+        if not validation and target.startswith("samen.schemas.form:"):
+            continue
+        if backend == "google":
+            target = target.format(backend="google", cls="GoogleSheets")
+        else:
+            target = target.format(backend="workbook", cls="WorkbookSheets")
+        targets[name] = target
+    config = load_config(config_path)
+    traffic = Traffic()
+
+    def run() -> Any:
+        if backend != "google":
+            from samen.testing.programme import run as run_stage
+
+            return run_stage(config, run_intake, DAY)
+        store = build_store(config)
+        sheets = google_sheets(config, base_url, traffic)
+        try:
+            return run_intake(config, sheets=sheets, store=store, mail=build_mail(config), as_of=DAY)
+        finally:
+            sheets.close()
+            store.close()
+
+    import samen.stages.messaging as messaging
+
+    original = messaging.deliver
+    if not with_mail:
+        messaging.deliver = lambda planned, **kwargs: DeliveryReport()
+    try:
+        with Phases(list(targets.values())) as phases:
+            with gc_time() as gc_pauses:
+                start, cpu = time.perf_counter(), time.process_time()
+                outcome = run()
+                seconds = time.perf_counter() - start
+                cpu = time.process_time() - cpu
+            phase_seconds = {name: phases.seconds(targets.get(name, "")) for name in PHASES}
+            phase_seconds["GC pauses"] = gc_pauses.seconds
+            phase_cpus = {name: phases.cpu(targets.get(name, "")) for name in PHASES}
+    finally:
+        messaging.deliver = original
+    return {"seconds": seconds, "cpu": cpu, "phases": phase_seconds, "cpus": phase_cpus,
+            "peak_rss_mb": sampler.stop(), "api_seconds": traffic.seconds,
+            "messages": outcome.messages_sent, "new_applications": outcome.new_applications,
+            "applications": outcome.applications, "cells": outcome.cells_written}
+
+
+def idle_child(backend: str, config_path: str, base_url: str, with_mail: bool) -> None:
+    """Child mode: the idle run in a fresh process; print one JSON line.
+
+    Its imports are warmed without the validation libraries, which a run with nothing new does
+    not import: `imported_validation` tells whether it did after all.
+    """
+    prepare_env()
+    warm_imports(validation=False)
+    figures = one_run(backend, Path(config_path), base_url, with_mail, validation=False)
+    figures["imported_validation"] = "pandas" in sys.modules
+    print(json.dumps(figures), flush=True)
 
 
 def serve_double(size: int) -> None:
@@ -318,15 +352,14 @@ def serve_double(size: int) -> None:
     print(spent[0], spent[1], flush=True)
 
 
-def workbook_config(folder: Path, rows: list[dict[str, str]]) -> Any:
-    """Write a workbook holding the responses and return a Config that uses it."""
+def workbook_config(folder: Path, rows: list[dict[str, str]]) -> Path:
+    """Write a workbook holding the responses and return the path of a config that uses it."""
     from bench.common import sqlite_url, write_config
-    from samen.config import load_config
     from samen.gateways.sheets.workbook import create_workbook
     from samen.testing.forms import form_table
 
     create_workbook(folder / "book.xlsx", {"Formulierreacties 1": form_table(rows)})
-    return load_config(write_config(folder, backend="workbook", store_url=sqlite_url(folder)))
+    return write_config(folder, backend="workbook", store_url=sqlite_url(folder))
 
 
 def main() -> None:
@@ -385,16 +418,16 @@ def main() -> None:
                      r["first_seconds"], r["first_cpu"], r.get("first_api_seconds", nan),
                      r.get("first_double_seconds", nan), r["size"] / r["first_seconds"],
                      r["messages"], projected, r["idle_seconds"], r["idle_cpu"],
-                     r["peak_rss_first_mb"], r["peak_rss_mb"], r["rss_after_imports_mb"]])
+                     r["peak_rss_first_mb"], r["peak_rss_idle_mb"], r["rss_after_imports_mb"]])
     say(table(["backend", "rows", "mail", "first run s", "CPU s", "in Sheets API calls s",
                "of which the double's own s", "rows/s", "messages", "projected s (with mail)",
-               "idle run s", "idle CPU s", "peak RSS first run MB", "peak RSS both runs MB",
+               "idle run s", "idle CPU s", "peak RSS first run MB", "peak RSS idle run MB",
                "RSS after imports MB"], rows))
     say(f"\n(first run s = run_intake's wall time: samen's work beyond Prefect's start, waiting for "
         f"the Sheets API included. CPU and peak RSS = the intake process alone: the Sheets double "
         f"serves from its own process; 'in Sheets API calls' = wall time inside HTTP calls (client "
-        f"side), 'the double's own' = the double's handling of them (Google's side). Both runs "
-        f"share one process, so the second peak includes what the first run left allocated. "
+        f"side), 'the double's own' = the double's handling of them (Google's side). Each run has "
+        f"its own process, as a worker gives each scheduled flow run. "
         f"{load_average()} at the end.)\n")
     if failed:
         say(table(["backend", "rows", "mail", "failed"], failed))
@@ -430,6 +463,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--child":
         child(sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1")
+    elif len(sys.argv) == 6 and sys.argv[1] == "--idle":
+        idle_child(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1")
     elif len(sys.argv) == 3 and sys.argv[1] == "--double":
         serve_double(int(sys.argv[2]))
     else:

@@ -7,7 +7,7 @@ so an idle run writes nothing and a human column is never touched.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from samen.gateways.sheets.base import (
@@ -76,13 +76,14 @@ def reconcile_tab(
     rows: Sequence[Sequence[str]],
     columns: Mapping[str, int],
     key_header: str | tuple[str, ...],
-    desired: Mapping[str, Mapping[str, str]],
+    desired: Mapping[str, Mapping[str, str]] | Iterable[tuple[str, Mapping[str, str]]],
     initial: Mapping[str, str] | None = None,
 ) -> Reconciliation:
     """Return the cell blocks that make the pipeline's columns say what desired says.
 
     desired maps a row key (the value in key_header, or the values of several key headers joined
-    with "|", whose cells the desired row then names) to the pipeline-owned cells of that row.
+    with "|", whose cells the desired row then names) to the pipeline-owned cells of that row; it
+    may also be (key, cells) pairs with distinct keys, taken one at a time.
     Rows are located by key; new keys are appended below the last row. Only headers named in
     desired rows are written, so human columns are never touched; `initial` gives values for
     cells of new rows only (such as a human Status column that starts as "open").
@@ -99,7 +100,7 @@ def reconcile_tab(
     added = changed = 0
     single_key = isinstance(key_header, str)
     runs: dict[tuple[int, ...], list[tuple[int, ...]]] = {}  # changed columns -> adjacent runs
-    for key, cells in desired.items():
+    for key, cells in desired.items() if isinstance(desired, Mapping) else desired:
         wanted = {columns[h]: sheet_text(v) for h, v in cells.items()}
         if single_key:
             wanted[key_cols[0]] = key

@@ -1,21 +1,19 @@
-"""Bridge between the intake rules (plain dicts) and the form schema (pandera, pandas)."""
+"""Bridge between the intake rules (plain dicts) and the form schema (pandera, pandas).
+
+pandas, pyarrow and pandera are imported when there are answers to validate: they take more than
+a second and some 130 MB to import, which a run with nothing new (most scheduled runs) does without.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from operator import itemgetter
 from typing import cast
 
-import pandas as pd
-import pyarrow
-
-from samen.schemas.form import FORM_FIELDS, validate_form
-from samen.schemas.form_values import text_series
 from samen.schemas.municipalities import normalise_name
 
 KEY_NAME_CHARS = 300
-_BY_FIELD = itemgetter(*FORM_FIELDS)
 RowsValidator = Callable[
     [Mapping[int, Mapping[str, str]]],
     tuple[dict[int, dict[str, str]], dict[int, list[dict[str, str]]]],
@@ -28,10 +26,18 @@ def validate_rows(questions: Mapping[str, str]) -> RowsValidator:
     def validate(rows: Mapping[int, Mapping[str, str]]) -> tuple[
         dict[int, dict[str, str]], dict[int, list[dict[str, str]]]
     ]:
+        if not rows:
+            return {}, {}
+        import pandas as pd
+        import pyarrow
+
+        from samen.schemas.form import FORM_FIELDS, validate_form
+        from samen.schemas.form_values import text_series
+
         # The answers as pyarrow-backed text columns (the form's own shape, what validation
         # works on); the caller's str objects come back for answers normalising left alone.
         index = pd.Index(list(rows), dtype="int64")
-        columns = dict(zip(FORM_FIELDS, _columns(rows), strict=True))
+        columns = dict(zip(FORM_FIELDS, _columns(rows, FORM_FIELDS), strict=True))
         frame = pd.DataFrame({field: text_series(column, index) for field, column in columns.items()},
                              index=index)
         result = validate_form(frame, questions)
@@ -52,13 +58,13 @@ def validate_rows(questions: Mapping[str, str]) -> RowsValidator:
     return validate
 
 
-def _columns(rows: Mapping[int, Mapping[str, str]]) -> list[tuple[str, ...]]:
-    """Return the answers field by field (in FORM_FIELDS order), "" for a missing answer."""
+def _columns(rows: Mapping[int, Mapping[str, str]], fields: Collection[str]) -> list[tuple[str, ...]]:
+    """Return the answers field by field (in the order of fields), "" for a missing answer."""
     answers = rows.values()
     try:  # one tuple per row, then turned into one per field: both in C
-        return list(zip(*map(_BY_FIELD, answers), strict=True)) or [() for _ in FORM_FIELDS]
+        return list(zip(*map(itemgetter(*fields), answers), strict=True)) or [() for _ in fields]
     except KeyError:  # rows without some field: the slower way
-        return [tuple(values.get(field) or "" for values in answers) for field in FORM_FIELDS]
+        return [tuple(values.get(field) or "" for values in answers) for field in fields]
 
 
 def key_from_normalised(norm: Mapping[str, str]) -> str:

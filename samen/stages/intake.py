@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
@@ -157,7 +157,7 @@ def _intake(
         )
     review = reconcile_tab(
         tabs["review"], snapshot[tabs["review"]], review_cols, REVIEW_KEY,
-        review_rows(current_apps, versions, config),
+        each_review_row(current_apps, versions, config),
     )
     corrections_desired = correction_rows(versions, messaging.entries, config)
     corrections = reconcile_tab(
@@ -207,18 +207,30 @@ def merge_apps(apps: Sequence[Application], plan: IntakePlan) -> list[Applicatio
 def review_rows(
     apps: Sequence[Application], versions: Sequence[ResponseVersion], config: Config
 ) -> dict[str, dict[str, str]]:
-    """Return the intake-owned cells of every application's review row."""
+    """Return the intake-owned cells of every application's review row, by application id."""
+    return dict(each_review_row(apps, versions, config))
+
+
+def each_review_row(
+    apps: Sequence[Application], versions: Sequence[ResponseVersion], config: Config
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield (application id, intake-owned cells of its review row), one application at a time.
+
+    Memory: reconciling takes them one by one, so at 100,000 applications the desired rows
+    (some 150 MB of text) never exist all at once.
+    """
     by_key = {(v.form_row, v.version): v for v in versions}
     history: dict[str, list[ResponseVersion]] = {}
     for v in versions:
         if v.valid and v.application_id:
             history.setdefault(v.application_id, []).append(v)
     current = {a.id: by_key[(a.form_row, a.version)].normalised or {} for a in apps}
+    del by_key
     signals = review_signals(apps, current, history, config.programme.closing_date)
-    out: dict[str, dict[str, str]] = {}
+    del history
     for a in apps:
         n = current[a.id]
-        out[a.id] = {
+        yield a.id, {
             "Ingediend op": show_datetime(n.get("submitted_at", "")),
             "Initiatief": n.get("initiative", ""),
             "Gemeente": f"{n.get('municipality_name', '')} ({n.get('municipality_code', '')})",
@@ -227,7 +239,6 @@ def review_rows(
             "Samenvatting": summarise(n.get("description", ""), n.get("ambition", "")),
             "Signalen": "\n".join(signals[a.id]),
         }
-    return out
 
 
 def contact(norm: Mapping[str, str], side: str) -> str:

@@ -71,6 +71,7 @@ def run_messaging(
     optouts = read_optouts(config, snapshot)
     known = store.ledger.signal_keys()
     fresh = list({s.key: s for s in signals if s.key not in known}.values())
+    del signals  # the new ones are in fresh (memory: 88,000 signals in the benchmark)
     added = 0 if dry_run else store.ledger.record_signals(fresh, now)
     known.update(s.key for s in fresh)
     mails = [*planned, *signal_mails(config, fresh)]
@@ -148,21 +149,22 @@ def tab_blocks(
     """Return the blocks that make Berichten mirror the ledger and Signalen list every signal."""
     t, zone = config.tabs, config.programme.zone
     messages_rows = snapshot[t["messages"]]
-    messages = {
-        e.key: {
+    # The desired rows are made one at a time as reconciling takes them (keys are distinct).
+    messages = (
+        (e.key, {
             "Datum": local_time(e.sent_at or e.planned_at, zone), "Soort": e.kind,
             "Aan": e.recipient, "Onderwerp": e.subject_line,
             "Status": STATUS_TEXT.get(e.status, e.status) + (f": {e.reason}" if e.reason else ""),
-        }
+        })
         for e in entries.values()
-    }
+    )
     days: dict[date, str] = {}  # signals share few dates: format each once
-    signal_rows = {
-        s.key: {"Datum": days.get(s.raised_on) or days.setdefault(s.raised_on,
-                                                                  s.raised_on.strftime("%d-%m-%Y")),
-                "Soort": s.kind, "Betreft": s.subject, "Toelichting": s.explanation}
+    signal_rows = (
+        (s.key, {"Datum": days.get(s.raised_on) or days.setdefault(s.raised_on,
+                                                                   s.raised_on.strftime("%d-%m-%Y")),
+                 "Soort": s.kind, "Betreft": s.subject, "Toelichting": s.explanation})
         for s in signals.values()
-    }
+    )
     signal_tab = snapshot[t["signals"]]
     return [
         *reconcile_tab(t["messages"], messages_rows,

@@ -89,6 +89,24 @@ def test_versions_round_trip(store: Store) -> None:
     assert loaded[1].normalised is None and loaded[1].valid is False
 
 
+def test_loaded_normalised_answers_share_the_typed_str(store: Store) -> None:
+    """An unchanged normalised answer is the typed answer's own str; escapes read back intact."""
+    tricky = 'aanhalingsteken " backslash \\ tab \t regel\neinde \u2028 nul-achtig \x01 €'
+    raw = {"initiative": "Buurt 🎉 " + tricky, "municipality": "'s-Hertogenbosch",
+           "email": " Zoe@Example.org", "postcode": "1234ab"}
+    normalised = {"initiative": "Buurt 🎉 " + tricky, "municipality_name": "'s-Hertogenbosch",
+                  "municipality_code": "GM0796", "email": "zoe@example.org",
+                  "postcode": "1234 AB"}
+    store.save_intake([version(2, raw=raw, normalised=normalised)], [], [], [])
+    loaded = store.load_versions()[0]
+    assert loaded.raw == raw and loaded.normalised == normalised
+    assert loaded.normalised is not None
+    assert loaded.normalised["initiative"] is loaded.raw["initiative"]
+    assert loaded.normalised["municipality_name"] is loaded.raw["municipality"]
+    assert loaded.normalised["email"] is not loaded.raw["email"]  # differs: its own str
+    assert loaded.problems == version(2).problems
+
+
 def test_seen_at_defaults_to_now(store: Store) -> None:
     """A version without seen_at is stamped with the save time (naive UTC)."""
     before = datetime.now(UTC).replace(tzinfo=None)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -68,6 +71,36 @@ def test_second_run_changes_nothing(workbook_config: MakeConfig) -> None:
     again = intake(config)
     assert again.new_versions == 0 and again.cells_written == 0
     assert config.workbook.path.read_bytes() == before
+
+
+IDLE_RUN = """
+import sys
+from datetime import date
+from samen.config import load_config
+from samen.gateways.factory import build_mail, build_sheets, build_store
+from samen.stages.intake import run_intake
+
+config = load_config(sys.argv[1])
+summary = run_intake(config, sheets=build_sheets(config), store=build_store(config),
+                     mail=build_mail(config), as_of=date(2022, 11, 1))
+print(summary.new_versions, summary.cells_written,
+      [m for m in ("pandas", "pyarrow", "pandera") if m in sys.modules])
+"""
+
+
+def test_a_run_with_nothing_new_does_not_import_the_validation_libraries(
+    workbook_config: MakeConfig, tmp_path: Path,
+) -> None:
+    """pandas, pyarrow and pandera (1 s and 130 MB to import) wait until there is something to validate.
+
+    Each run is a fresh process on a worker, so the run with nothing new goes in its own.
+    """
+    config = workbook_config(SEED_RESPONSES)
+    intake(config)
+    done = subprocess.run([sys.executable, "-c", IDLE_RUN, str(tmp_path / "samen.toml")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == "0 0 []"
 
 
 def test_edited_response_is_a_new_version(workbook_config: MakeConfig) -> None:
