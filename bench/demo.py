@@ -55,7 +55,7 @@ IO = {
     "  of which build (EmailMessage, .ics)": ("samen.stages.delivery:build_email",),
     "send: claim + outbox file + commit per message": ("samen.stages.delivery:send_pending",),
     "  of which outbox files (write, fsync)": ("samen.gateways.mail.outbox:OutboxMail.send_raw",),
-    "validation (pandera)": ("samen.stages.form_adapter:validate_form",
+    "validation (pandera)": ("samen.schemas.form:validate_form",
                              "samen.stages.invitations:validate_meetings",
                              "samen.stages.attendance:validate_meetings"),
 }

@@ -21,7 +21,7 @@ BREAKDOWN: dict[str, tuple[str, ...]] = {
     "workbook read (lock, openpyxl load)": ("samen.gateways.sheets.workbook:WorkbookSheets.open_tabs",),
     "workbook save (openpyxl, fsync, rename)": ("samen.gateways.sheets.workbook:save_atomically",),
     "store open (engine, migration check)": ("samen.testing.programme:build_store",),
-    "validation (pandera)": ("samen.stages.form_adapter:validate_form",
+    "validation (pandera)": ("samen.schemas.form:validate_form",
                              "samen.stages.invitations:validate_meetings",
                              "samen.stages.attendance:validate_meetings"),
     "render+build messages": ("samen.stages.delivery:prepare",),

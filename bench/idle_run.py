@@ -46,7 +46,7 @@ IDLE_PHASES = {
     "workbook read": "samen.gateways.sheets.workbook:WorkbookSheets.open_tabs",
     "store loads": "samen.gateways.store.store:Store.load_versions",
     "ledger reads": "samen.gateways.store.ledger:Ledger.entries",
-    "validation": "samen.stages.form_adapter:validate_form",
+    "validation": "samen.schemas.form:validate_form",
     "meetings check": "samen.stages.invitations:validate_meetings",
     "meetings check (attendance)": "samen.stages.attendance:validate_meetings",
     "messaging": "samen.stages.messaging:deliver",
