@@ -175,19 +175,20 @@ def send_pending(
 ) -> None:
     """Send the ledger's planned messages (or those keys only) over one session, within the cap.
 
-    Each message: claim it (one transaction, see Deliveries), count the day's deliveries inside
-    that claim when the cap applies (another run may be sending too), send, record the outcome,
-    commit durably. The ledger works on its own thread: while the server checks a message's
-    envelope (MAIL FROM, RCPT TO), the previous message's commit and this message's claim are
-    on their way, and the content goes only once both are done (the gateway asks `ready`). So
-    no more than one delivered message is ever without its durable commit.
+    Each message: claim it (one transaction, see Deliveries), which carries the day's
+    deliveries when the cap applies (counted in the claim whenever another run may have sent
+    meanwhile), send, record the outcome, commit durably. The ledger works on its own thread:
+    while the server checks a message's envelope (MAIL FROM, RCPT TO), the previous message's
+    commit and this message's claim are on their way, and the content goes only once both are
+    done (the gateway asks `ready`). So no more than one delivered message is ever without its
+    durable commit.
     """
     pending = [p for p in store.ledger.pending() if only is None or p[0].key in only]
     rows = {r.key: r for r in report.rows}
     if not pending:
         return
     cap = config.mail.daily_cap if mail.capped else None
-    # Counted once up front so that a day already full opens no session; then in every claim.
+    # Counted once up front so that a day already full opens no session; then with every claim.
     room = cap - store.ledger.sent_on(as_of) if cap is not None else len(pending)
     count_day = as_of if cap is not None else None
     opened = False

@@ -7,8 +7,16 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
+import sqlalchemy as sa
 
-from samen.gateways.store.ledger import FAILED, PLANNED, SENT, NewMessage
+from samen.gateways.store.ledger import (
+    _PASS_LOCK,
+    FAILED,
+    PLANNED,
+    SENT,
+    Deliveries,
+    NewMessage,
+)
 from samen.gateways.store.store import Store
 
 DAY = date(2023, 11, 1)
@@ -104,3 +112,80 @@ def test_claim_counts_the_day_while_holding_its_lock(store: Store) -> None:
                     assert theirs is not None and theirs.sent_that_day == 2
         claim.mark_sent(AT, DAY)
     assert store.ledger.sent_on(DAY) == 3 and store.ledger.sent_on(date(2023, 11, 2)) == 0
+
+
+def more(store: Store, *keys: str) -> None:
+    """Record more planned messages under these keys."""
+    store.ledger.record([NewMessage(k, "ontvangstbevestiging", k, f"{k}@example.org", "Onderwerp",
+                                    f"<{k}@example.org>", b"bytes") for k in keys],
+                        datetime(2023, 10, 31, 8, 0))
+
+
+def deliver(deliveries: Deliveries, key: str) -> int | None:
+    """Claim a message with the day's count, mark it sent; return the count the claim carried."""
+    with deliveries.claimed(key, DAY) as claim:
+        assert claim is not None
+        claim.mark_sent(AT, DAY)
+        return claim.sent_that_day
+
+
+def test_a_lone_pass_knows_the_day_count_without_counting_again(store: Store) -> None:
+    """Alone, a PostgreSQL pass counts in its first claim only, then adds its own deliveries;
+    SQLite counts in every claim (its claim holds the write lock anyway)."""
+    send(store, "k0")
+    with store.ledger.deliveries() as deliveries:
+        assert [deliver(deliveries, k) for k in ("k1", "k2", "k3")] == [1, 2, 3]
+        assert deliveries.counted == (1 if store.engine.dialect.name == "postgresql" else 3)
+    assert store.ledger.sent_on(DAY) == 4
+
+
+def test_a_pass_counts_again_when_another_came_and_went_meanwhile(store: Store) -> None:
+    """Another pass that starts, delivers and ends between two claims is counted in the second."""
+    with store.ledger.deliveries() as deliveries:
+        assert deliver(deliveries, "k0") == 0
+        send(store, "k1")  # a whole other pass, over before this pass's next claim
+        assert deliver(deliveries, "k2") == 2
+        assert deliver(deliveries, "k3") == 3
+        if store.engine.dialect.name == "postgresql":
+            assert deliveries.counted == 2  # k0 and k2: nobody came since k2
+    assert store.ledger.sent_on(DAY) == 4
+
+
+def test_two_passes_at_once_count_in_every_claim(store: Store) -> None:
+    """While another pass is on, each claim counts what it delivered; after it ended the next
+    claim counts once more (it may have delivered after the last count), then no longer."""
+    more(store, "k4", "k5")
+    with store.ledger.deliveries() as mine:
+        assert deliver(mine, "k0") == 0
+        with store.ledger.deliveries() as theirs:
+            assert deliver(mine, "k1") == 1
+            assert deliver(theirs, "k2") == 2
+            assert deliver(mine, "k3") == 3
+            assert deliver(theirs, "k4") == 4
+        assert deliver(mine, "k5") == 5
+        if store.engine.dialect.name == "postgresql":
+            assert (mine.counted, theirs.counted) == (4, 2)  # mine: k0, k1, k3 and k5
+    assert store.ledger.sent_on(DAY) == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_a_pass_leaves_no_lock_or_prepared_statement_behind(store: Store) -> None:
+    """A PostgreSQL pass, even one that died in a claim, lets go of its registration and its
+    prepared statements: the pooled connection goes back as it was (SQLite sets up neither)."""
+    with pytest.raises(Crash), store.ledger.deliveries() as deliveries:
+        conn = deliveries.conn
+        with deliveries.claimed("k0", DAY) as claim:
+            assert claim is not None
+            raise Crash
+    try:
+        left = conn.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'samen%'")
+        assert left.fetchone()[0] == 0
+        with store.engine.connect() as other:  # no pass holds the lock, not even shared
+            alone = other.execute(sa.text(f"SELECT pg_try_advisory_lock({_PASS_LOCK})")).scalar_one()
+            assert alone is True
+            other.execute(sa.text(f"SELECT pg_advisory_unlock({_PASS_LOCK})"))
+    finally:
+        conn.rollback()
+    with store.ledger.deliveries() as deliveries:  # and the next pass works as before
+        assert deliver(deliveries, "k0") == 0

@@ -111,7 +111,11 @@ class Ledger:
         """Hold one pooled connection for a delivery pass; claim each message on it (see Deliveries)."""
         raw = self.engine.raw_connection()
         try:
-            deliveries = Deliveries(raw.dbapi_connection, self.engine.dialect)
+            try:
+                deliveries = Deliveries(raw.dbapi_connection, self.engine.dialect)
+            except BaseException:
+                raw.invalidate()  # half set up (a lock or a prepared statement may be left)
+                raise
             try:
                 yield deliveries
             finally:
@@ -168,33 +172,50 @@ class Deliveries:
     before the future of the previous `end` is done (SmtpMail's `ready` hook does that), so at
     most one delivered message is ever without its durable commit.
 
-    - PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED locks the row, so a concurrent run skips it;
-      the day's count comes in the same statement (READ COMMITTED: what others have committed).
+    - PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED locks the row, so a concurrent run skips it.
       The outcome, COMMIT and the claim of the next message go to the server as one simple
-      query: one round trip per message (the commit's wait for its WAL flush included)
-      instead of four. The values are quoted by psycopg (sql.Literal).
+      query of prepared statements (EXECUTE): one round trip per message (the commit's wait for
+      its WAL flush included) instead of four, and no parsing or planning per message. The
+      values are quoted by psycopg (sql.Literal).
+      The day's count (for the cap) is the costliest part of a claim, so a pass counts only
+      when another pass may have delivered since its last claim. Each pass registers for its
+      whole length: it holds a shared advisory lock (per schema) and takes the next number of
+      the `delivery_passes` sequence. A claim tries the lock exclusively (taken and let go at
+      once): that succeeds only when no other pass is registered. It skips the count when it
+      is alone, the previous claim was alone too and the sequence has not moved since (no pass
+      came and went in between): then the day's count is the last one plus this pass's own
+      deliveries since. Otherwise it counts in the claim's statement (READ COMMITTED: what the
+      others have committed), as every claim of two passes at once does.
     - SQLite: a no-op UPDATE of the planned row takes the write lock first (a concurrent run
       waits, then sees the message sent); the day's count inside that transaction is exact.
       The values go through the column types' bind processors (how SQLite stores dates).
 
     If the process dies while sending, the transaction never commits and the message stays
-    planned (sent again by the next run with the same Message-ID and bytes). A claim commits
-    when an outcome was recorded (sent, failed, attempt noted), else it rolls back.
+    planned (sent again by the next run with the same Message-ID and bytes); the server lets go
+    of the pass's lock with the session. A claim commits when an outcome was recorded (sent,
+    failed, attempt noted), else it rolls back.
     """
 
     def __init__(self, dbapi_conn: Any, dialect: sa.Dialect) -> None:
         """Use a DBAPI connection (no transaction open) of the store's dialect."""
         self.conn = dbapi_conn
         self.cursor = dbapi_conn.cursor()
+        self.counted = 0  # claims that counted the day's deliveries (the others knew it)
         self._postgres = dialect.name == "postgresql"
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samen-ledger")
         self._literal: Callable[[Any], Any]
+        # PostgreSQL: the day's deliveries as of the last claim (plus this pass's own since),
+        # that day, and the sequence's number at the last claim when that claim was alone.
+        self._known: int | None = None
+        self._known_day: date | None = None
+        self._alone_at: int | None = None
         if self._postgres:
             from psycopg import sql
 
             self._literal = functools.lru_cache(maxsize=8)(
                 lambda v: sql.Literal(v).as_string(dbapi_conn))
             dbapi_conn.autocommit = True  # BEGIN and COMMIT travel with the statements
+            self._run(_POSTGRES_START)  # register the pass; prepare the statements
         else:
             # A delivery pass converts the same day and time for every message: cached.
             at = bind_processor(messages.c.sent_at, dialect, cached=True) or _same
@@ -206,7 +227,7 @@ class Deliveries:
         """Claim a planned message; the result is None when it is done or another run holds it.
 
         With count_day the claim also carries how many messages were delivered that day
-        (Claim.sent_that_day), counted while the claim holds its lock (for the daily cap).
+        (Claim.sent_that_day), as of the claim (for the daily cap; see the class).
         """
         return self._worker.submit(self._claim, key, count_day)
 
@@ -233,7 +254,8 @@ class Deliveries:
         self.end(claim).result()
 
     def close(self) -> bool:
-        """Wait for the background work, roll back an open claim and restore the connection.
+        """Wait for the background work, roll back an open claim, end the pass's registration
+        and restore the connection.
 
         Return False when the connection broke (the pass has already failed with the cause).
         """
@@ -244,6 +266,7 @@ class Deliveries:
 
                 if self.conn.info.transaction_status != pq.TransactionStatus.IDLE:
                     self.cursor.execute("ROLLBACK")
+                self._run(_POSTGRES_END)
                 self.conn.autocommit = False
             else:
                 self.conn.rollback()
@@ -266,6 +289,7 @@ class Deliveries:
         if count_day is not None:
             cur.execute(_SQLITE_SQL["count"], (self._literal(count_day),))
             sent_that_day = int(cur.fetchone()[0])
+            self.counted += 1
         return Claim(key, sent_that_day)
 
     def _end(self, claim: Claim | None, next_key: str | None, count_day: date | None) -> Claim | None:
@@ -275,11 +299,13 @@ class Deliveries:
                 end = "ROLLBACK"
             else:
                 name, params = outcome
-                end = _POSTGRES_SQL[name].format(*(self._literal(v) for v in params)) + "; COMMIT"
+                end = f"EXECUTE samen_{name}({', '.join(self._literal(v) for v in params)}); COMMIT"
             if next_key is None:
                 self.cursor.execute(end)
+                self._delivered(outcome)
                 return None
             row = self._run(f"{end}; BEGIN; {self._claim_sql(next_key, count_day)}")
+            self._delivered(outcome)
             return self._postgres_claim(next_key, count_day, row)
         if outcome is not None:
             name, params = outcome
@@ -289,24 +315,39 @@ class Deliveries:
             self.conn.rollback()
         return self._claim(next_key, count_day) if next_key is not None else None
 
-    @staticmethod
-    def _postgres_claim(key: str, count_day: date | None, row: Any) -> Claim | None:
-        if row is None or row[0] != PLANNED:
+    def _delivered(self, outcome: tuple[str, tuple[Any, ...]] | None) -> None:
+        """Add a committed delivery on the known day to the known count (PostgreSQL)."""
+        if outcome is not None and outcome[0] == "sent" and self._known is not None \
+                and outcome[1][1] == self._known_day:
+            self._known += 1
+
+    def _postgres_claim(self, key: str, count_day: date | None, row: Any) -> Claim | None:
+        if count_day is None:
+            return Claim(key) if row is not None and row[0] == PLANNED else None
+        if row is None:  # another pass holds the message: nothing learnt, count next time
+            self._alone_at = None
             return None
-        return Claim(key, int(row[1]) if count_day is not None else None)
+        status, alone, number, count = row
+        if count is not None:
+            self._known, self._known_day = int(count), count_day
+            self.counted += 1
+        self._alone_at = int(number) if alone else None
+        return Claim(key, self._known) if status == PLANNED else None
 
     def _claim_sql(self, key: str, count_day: date | None) -> str:
         if count_day is None:
-            return _POSTGRES_SQL["claim"].format(self._literal(key))
-        return _POSTGRES_SQL["claim_count"].format(self._literal(count_day), self._literal(key))
+            return f"EXECUTE samen_claim({self._literal(key)})"
+        known = self._alone_at is not None and self._known_day == count_day
+        return (f"EXECUTE samen_claim_count({self._literal(key)}, {self._literal(count_day)}, "
+                f"{self._alone_at if known else -1})")
 
     def _run(self, statements: str) -> Any:
-        """Run statements as one simple query; return the first row of the last one."""
+        """Run statements as one simple query; return the first row of the last one (if any)."""
         cur = self.cursor
         cur.execute(statements)
         while cur.nextset():
             pass
-        return cur.fetchone()
+        return cur.fetchone() if cur.description is not None else None
 
 
 class Claim:
@@ -340,12 +381,35 @@ _SQLITE_SQL = {
     "failed": f"UPDATE messages SET status = '{FAILED}', reason = ?, attempts = attempts + 1 WHERE key = ?",
     "attempt": "UPDATE messages SET reason = ?, attempts = attempts + 1 WHERE key = ?",
 }
+# PostgreSQL: a pass's registration (see Deliveries) and its prepared statements, made when the
+# pass starts and let go when it ends. The advisory lock's key: "SAMN" and the schema.
+_PASS_LOCK = "1396788558, hashtext(current_schema())"
 _POSTGRES_SQL = {
-    "claim": "SELECT status FROM messages WHERE key = {} FOR UPDATE SKIP LOCKED",
-    "claim_count": "SELECT status, (SELECT count(*) FROM messages WHERE sent_day = {}) "
-                   "FROM messages WHERE key = {} FOR UPDATE OF messages SKIP LOCKED",
-    **{name: _SQLITE_SQL[name].replace("?", "{}") for name in ("sent", "failed", "attempt")},
+    "claim": "SELECT status FROM messages WHERE key = $1 FOR UPDATE SKIP LOCKED",
+    # $3: the sequence's number at the previous claim when that one was alone, else -1.
+    "claim_count": (
+        f"WITH pass AS MATERIALIZED (SELECT CASE WHEN pg_try_advisory_lock({_PASS_LOCK}) "
+        f"THEN pg_advisory_unlock({_PASS_LOCK}) ELSE false END AS alone, "
+        "(SELECT last_value FROM delivery_passes) AS number) "
+        "SELECT m.status, pass.alone, pass.number, CASE WHEN pass.alone AND pass.number = $3 "
+        "THEN NULL ELSE (SELECT count(*) FROM messages WHERE sent_day = $2) END "
+        "FROM messages m, pass WHERE m.key = $1 FOR UPDATE OF m SKIP LOCKED"),
+    "sent": f"UPDATE messages SET status = '{SENT}', sent_at = $1, sent_day = $2, reason = '', "
+            "attempts = attempts + 1 WHERE key = $3",
+    "failed": f"UPDATE messages SET status = '{FAILED}', reason = $1, attempts = attempts + 1 "
+              "WHERE key = $2",
+    "attempt": "UPDATE messages SET reason = $1, attempts = attempts + 1 WHERE key = $2",
 }
+_POSTGRES_TYPES = {"claim": "text", "claim_count": "text, date, bigint",
+                   "sent": "timestamp, date, text", "failed": "text, text", "attempt": "text, text"}
+_POSTGRES_START = "; ".join([
+    f"SELECT nextval('delivery_passes'), pg_advisory_lock_shared({_PASS_LOCK})",
+    *(f"PREPARE samen_{name}({_POSTGRES_TYPES[name]}) AS {text}" for name, text in _POSTGRES_SQL.items()),
+])
+_POSTGRES_END = "; ".join([
+    "SELECT pg_advisory_unlock_all()",  # the registration (and a lock a failed claim left)
+    *(f"DEALLOCATE samen_{name}" for name in _POSTGRES_SQL),
+])
 
 
 def _same(value: Any) -> Any:
