@@ -188,7 +188,10 @@ class Deliveries:
       others have committed), as every claim of two passes at once does.
     - SQLite: a no-op UPDATE of the planned row takes the write lock first (a concurrent run
       waits, then sees the message sent); the day's count inside that transaction is exact.
-      The values go through the column types' bind processors (how SQLite stores dates).
+      It is taken again only when another connection has committed since the pass's last
+      claim (PRAGMA data_version, read under that lock); else it is the last count plus the
+      pass's own deliveries since. The values go through the column types' bind processors
+      (how SQLite stores dates).
 
     If the process dies while sending, the transaction never commits and the message stays
     planned (sent again by the next run with the same Message-ID and bytes); the server lets go
@@ -204,11 +207,13 @@ class Deliveries:
         self._postgres = dialect.name == "postgresql"
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samen-ledger")
         self._literal: Callable[[Any], Any]
-        # PostgreSQL: the day's deliveries as of the last claim (plus this pass's own since),
-        # that day, and the sequence's number at the last claim when that claim was alone.
+        # The day's deliveries as of the last count (plus this pass's own since) and that day;
+        # PostgreSQL: the sequence's number at the last claim when that claim was alone;
+        # SQLite: the database's data_version at the last claim.
         self._known: int | None = None
         self._known_day: date | None = None
         self._alone_at: int | None = None
+        self._version: int | None = None
         if self._postgres:
             from psycopg import sql
 
@@ -285,12 +290,16 @@ class Deliveries:
         cur.execute(_SQLITE_SQL["claim"], (key,))  # opens the transaction and takes the write lock
         if cur.rowcount != 1:
             return None
-        sent_that_day: int | None = None
-        if count_day is not None:
+        if count_day is None:
+            return Claim(key)
+        # Under the write lock: has another connection committed since this pass's last claim?
+        version = cur.execute("PRAGMA data_version").fetchone()[0]
+        if self._known is None or version != self._version or count_day != self._known_day:
             cur.execute(_SQLITE_SQL["count"], (self._literal(count_day),))
-            sent_that_day = int(cur.fetchone()[0])
+            self._known, self._known_day = int(cur.fetchone()[0]), count_day
             self.counted += 1
-        return Claim(key, sent_that_day)
+        self._version = version
+        return Claim(key, self._known)
 
     def _end(self, claim: Claim | None, next_key: str | None, count_day: date | None) -> Claim | None:
         outcome = claim.outcome if claim is not None else None
@@ -311,12 +320,13 @@ class Deliveries:
             name, params = outcome
             self.cursor.execute(_SQLITE_SQL[name], tuple(self._literal(v) for v in params))
             self.conn.commit()  # the durable commit of the message's new state
+            self._delivered(outcome)
         else:
             self.conn.rollback()
         return self._claim(next_key, count_day) if next_key is not None else None
 
     def _delivered(self, outcome: tuple[str, tuple[Any, ...]] | None) -> None:
-        """Add a committed delivery on the known day to the known count (PostgreSQL)."""
+        """Add a committed delivery on the known day to the known count."""
         if outcome is not None and outcome[0] == "sent" and self._known is not None \
                 and outcome[1][1] == self._known_day:
             self._known += 1
