@@ -188,7 +188,7 @@ def send_pending(
     if not pending:
         return
     cap = config.mail.daily_cap if mail.capped else None
-    # Counted once up front so that a day already full opens no session; then with every claim.
+    # Counted once up front so that a day already full opens no session; then each claim knows it.
     room = cap - store.ledger.sent_on(as_of) if cap is not None else len(pending)
     count_day = as_of if cap is not None else None
     opened = False

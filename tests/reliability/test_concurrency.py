@@ -148,8 +148,8 @@ def test_two_google_runs_send_each_invitation_once(tmp_path: Path, store_url: st
     assert len(invitations) == 2 * TANDEMS and {r["Status"] for r in invitations} == {"verstuurd"}
 
     # The daily cap holds for runs at the same time too (the invitations and attendance flows
-    # are both scheduled at 9:00); each counts again before every message, so the one message
-    # another run has in flight is the most the day can go over.
+    # are both scheduled at 9:00); while both are on, each counts again before every message,
+    # so the one message another run has in flight is the most the day can go over.
     capped = write_google_config(tmp_path, key=key, api_base=sheets_double.base_url,
                                  smtp_port=server.port, store_url=store_url, daily_cap=CAP,
                                  name="cap.toml")

@@ -227,7 +227,7 @@ class OtherRunSendsFirst:
 
 def test_daily_cap_counts_what_another_run_delivered_meanwhile(
         make_config: Callable[..., Config], store: Store, server: LocalSmtpServer) -> None:
-    """Count the day's deliveries in each claim: another run's 2 (after this run's first count) leave 1."""
+    """Each claim knows the day's deliveries: another run's 2 (after this run's up-front count) leave 1."""
     config = make_config(server.port, cap=3)
     planned = mails(6)
     mail = OtherRunSendsFirst(build_mail(config), store, [planned[4].key, planned[5].key], AS_OF)
