@@ -327,9 +327,10 @@ class Deliveries:
 
     def _delivered(self, outcome: tuple[str, tuple[Any, ...]] | None) -> None:
         """Add a committed delivery on the known day to the known count."""
-        if outcome is not None and outcome[0] == "sent" and self._known is not None \
-                and outcome[1][1] == self._known_day:
-            self._known += 1
+        if outcome is not None and outcome[0] == "sent" and self._known is not None:
+            _at, day, _key = outcome[1]  # as Claim.mark_sent records it
+            if day == self._known_day:
+                self._known += 1
 
     def _postgres_claim(self, key: str, count_day: date | None, row: Any) -> Claim | None:
         if count_day is None:
